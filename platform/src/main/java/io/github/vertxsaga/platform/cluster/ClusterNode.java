@@ -1,0 +1,91 @@
+package io.github.vertxsaga.platform.cluster;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.github.vertxsaga.platform.config.ClusterSettings;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+
+/**
+ * A clustered Vert.x on Hazelcast, joined over TCP with an explicit member list.
+ *
+ * <p>Hazelcast's defaults suit long-lived data grids, not services that restart: it waits 5 s before joining and keeps
+ * a silent member for 60 s. Here a node joins at once and a member silent for 5 s is dropped, so the survivors and
+ * the gateway forget a {@code kill -9}'d instance within 10 s.
+ */
+public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager) {
+
+  static final int PORT_RANGE = 20;
+
+  public static Future<ClusterNode> start(ClusterSettings settings) {
+    String address;
+    try {
+      address = InetAddress.getByName(settings.host()).getHostAddress();
+    } catch (UnknownHostException e) {
+      return Future.failedFuture(new IllegalArgumentException("CLUSTER_HOST '" + settings.host() + "' does not resolve", e));
+    }
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings, address));
+    VertxOptions options = new VertxOptions()
+        .setEventBusOptions(new EventBusOptions().setHost(address).setClusterPublicHost(address).setPort(0));
+    return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
+        .map(vertx -> new ClusterNode(vertx, manager));
+  }
+
+  static Config hazelcastConfig(ClusterSettings settings, String address) {
+    Config config = ConfigUtil.loadConfig(); // keeps the map settings Vert.x needs (__vertx.subs, ...)
+    config.setClusterName(settings.name());
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    // The service's own shutdown hook leaves the cluster after it has unpublished itself; Hazelcast's must not race it.
+    config.setProperty("hazelcast.shutdownhook.enabled", "false");
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.max.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    config.setProperty("hazelcast.socket.bind.any", "false");
+    config.setProperty("hazelcast.local.localAddress", address);
+
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(settings.port()).setPortAutoIncrement(true).setPortCount(PORT_RANGE);
+    network.getInterfaces().setEnabled(true).setInterfaces(List.of(address));
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(settings.members());
+    return config;
+  }
+
+  public String nodeId() {
+    return clusterManager.getNodeId();
+  }
+
+  public List<String> members() {
+    return clusterManager.getNodes();
+  }
+
+  /** Runs {@code action} on the Vert.x context whenever a member leaves or crashes. */
+  public void onMemberRemoved(Runnable action) {
+    clusterManager.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        vertx.runOnContext(v -> action.run());
+      }
+    });
+  }
+}

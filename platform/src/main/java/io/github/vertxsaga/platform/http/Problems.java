@@ -1,0 +1,94 @@
+package io.github.vertxsaga.platform.http;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** RFC 9457 problem details: the one shape of every HTTP error in the project. */
+public final class Problems {
+  public static final String CONTENT_TYPE = "application/problem+json";
+  public static final String REQUEST_ID = "X-Request-Id";
+  private static final Logger log = LoggerFactory.getLogger(Problems.class);
+
+  private Problems() {
+  }
+
+  public static JsonObject body(int status, String detail) {
+    String title = HttpResponseStatus.valueOf(status).reasonPhrase();
+    return new JsonObject()
+        .put("type", "https://httpstatuses.io/" + status)
+        .put("title", title)
+        .put("status", status)
+        .put("detail", detail);
+  }
+
+  public static void send(HttpServerResponse response, int status, String detail) {
+    if (response.headWritten()) {
+      response.reset();
+      return;
+    }
+    response.setStatusCode(status)
+        .putHeader("Content-Type", CONTENT_TYPE)
+        .end(body(status, detail).encode());
+  }
+
+  /** The router's failure handler: maps what a handler threw or failed with to a problem body. */
+  public static void handleFailure(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    int status;
+    String detail;
+    if (failure instanceof ApiException api) {
+      status = api.status();
+      detail = api.getMessage();
+    } else if (failure instanceof DecodeException) {
+      status = 400;
+      detail = "the request body is not valid JSON";
+    } else if (failure instanceof HttpException http) {
+      status = http.getStatusCode();
+      detail = http.getPayload() != null ? http.getPayload() : defaultDetail(status);
+    } else if (failure == null) {
+      status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+      detail = defaultDetail(status);
+    } else if (isDatabaseUnavailable(failure)) {
+      status = 503;
+      detail = "the database is unavailable; retry shortly";
+      log.warn("request {} {} failed: database unavailable: {}", ctx.request().method(), ctx.request().path(),
+          failure.toString());
+    } else {
+      status = 500;
+      detail = "internal error; see the service log for request id " + ctx.request().getHeader(REQUEST_ID);
+      log.error("request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
+    }
+    send(ctx.response(), status, detail);
+  }
+
+  private static String defaultDetail(int status) {
+    return switch (status) {
+      case 404 -> "no such resource";
+      case 405 -> "method not allowed on this resource";
+      case 413 -> "the request body is too large";
+      case 415 -> "the request body must be application/json";
+      default -> HttpResponseStatus.valueOf(status).reasonPhrase();
+    };
+  }
+
+  /** Connection failures (SQL state class 08) and pool time-outs mean "try again", not "bug". */
+  static boolean isDatabaseUnavailable(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SQLTransientConnectionException) {
+        return true;
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,17 @@
+package io.github.vertxsaga.events;
+
+/** Event-bus addresses shared by every service. Dotted lower-case, defined once here. */
+public final class Addresses {
+  /** Domain events that inventory-service consumes (point to point, acknowledged). */
+  public static final String INVENTORY_EVENTS = "inventory.events";
+  /** Domain events that order-service consumes (point to point, acknowledged). */
+  public static final String ORDER_EVENTS = "orders.events";
+
+  private Addresses() {
+  }
+
+  /** Published after a commit that wrote outbox rows, so the active relay of that service delivers them at once. */
+  public static String outboxWakeup(String serviceName) {
+    return "outbox.wakeup." + serviceName;
+  }
+}
