@@ -1,0 +1,111 @@
+package io.github.vertxsaga.inventory;
+
+import io.github.vertxsaga.events.EventEnvelope;
+import io.github.vertxsaga.events.EventPayload;
+import io.github.vertxsaga.events.LineItem;
+import io.github.vertxsaga.events.Payloads.InventoryRejected;
+import io.github.vertxsaga.events.Payloads.InventoryReleased;
+import io.github.vertxsaga.events.Payloads.InventoryReserved;
+import io.github.vertxsaga.events.Payloads.OrderCancelled;
+import io.github.vertxsaga.events.Payloads.OrderPlaced;
+import io.github.vertxsaga.platform.outbox.EventHandler;
+import io.github.vertxsaga.platform.outbox.EventSink;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The inventory side of the saga: an order is reserved line by line, all or nothing; a cancelled order's stock is
+ * released. Runs inside the inbox transaction, so each event is applied exactly once.
+ */
+final class ReservationHandler implements EventHandler {
+  static final String RESERVED = "RESERVED";
+  static final String REJECTED = "REJECTED";
+  static final String RELEASED = "RELEASED";
+  static final String CANCELLED = "CANCELLED";
+
+  private final InventoryRepository repository;
+
+  ReservationHandler(InventoryRepository repository) {
+    this.repository = repository;
+  }
+
+  @Override
+  public void apply(EventEnvelope envelope, EventPayload payload, Connection c, EventSink events) throws SQLException {
+    if (payload instanceof OrderPlaced placed) {
+      reserve(placed, c, events);
+    } else if (payload instanceof OrderCancelled cancelled) {
+      release(cancelled, c, events);
+    }
+    // Other order events need nothing from inventory; the inbox still records them as handled.
+  }
+
+  private void reserve(OrderPlaced placed, Connection c, EventSink events) throws SQLException {
+    long now = System.currentTimeMillis();
+    Optional<InventoryRepository.Reservation> existing = repository.reservationForUpdate(c, placed.orderId());
+    if (existing.isPresent()) {
+      return; // already decided, or cancelled before it could be reserved: nothing to take
+    }
+    List<LineItem> lines = merged(placed.items());
+    Savepoint beforeReserving = c.setSavepoint();
+    for (LineItem line : lines) {
+      if (!repository.tryReserve(c, line.sku(), line.quantity(), now)) {
+        c.rollback(beforeReserving); // all or nothing: give back the lines already taken
+        InventoryRejected rejected = whyNot(c, placed.orderId(), line);
+        repository.insertReservation(c, placed.orderId(), REJECTED, lines, rejected.reason(), now);
+        events.emit(rejected, 1);
+        return;
+      }
+    }
+    repository.insertReservation(c, placed.orderId(), RESERVED, lines, null, now);
+    events.emit(new InventoryReserved(placed.orderId(), lines), 1);
+  }
+
+  private InventoryRejected whyNot(Connection c, String orderId, LineItem line) throws SQLException {
+    OptionalLong available = repository.available(c, line.sku());
+    return available.isEmpty()
+        ? InventoryRejected.unknownSku(orderId, line.sku())
+        : InventoryRejected.insufficientStock(orderId, line.sku(), available.getAsLong(), line.quantity());
+  }
+
+  private void release(OrderCancelled cancelled, Connection c, EventSink events) throws SQLException {
+    long now = System.currentTimeMillis();
+    Optional<InventoryRepository.Reservation> existing = repository.reservationForUpdate(c, cancelled.orderId());
+    if (existing.isEmpty()) {
+      // The cancel overtook the order (only possible once an OrderPlaced was parked): remember it, so the order is
+      // never reserved later.
+      repository.insertReservation(c, cancelled.orderId(), CANCELLED, List.of(), "cancelled before reservation", now);
+      return;
+    }
+    InventoryRepository.Reservation reservation = existing.get();
+    if (!RESERVED.equals(reservation.status())) {
+      return; // rejected or already released: nothing is held
+    }
+    for (LineItem line : reservation.items()) {
+      repository.release(c, line.sku(), line.quantity(), now);
+    }
+    long version = reservation.version() + 1;
+    repository.updateReservation(c, cancelled.orderId(), RELEASED, version, now);
+    events.emit(new InventoryReleased(cancelled.orderId(), reservation.items()), version);
+  }
+
+  /**
+   * One line per SKU, in SKU order: two transactions then always lock rows in the same order, so concurrent
+   * reservations wait for each other instead of deadlocking.
+   */
+  static List<LineItem> merged(List<LineItem> items) {
+    Map<String, Integer> bySku = new LinkedHashMap<>();
+    items.forEach(item -> bySku.merge(item.sku(), item.quantity(), Integer::sum));
+    List<LineItem> lines = new ArrayList<>();
+    bySku.forEach((sku, quantity) -> lines.add(new LineItem(sku, quantity)));
+    lines.sort(Comparator.comparing(LineItem::sku));
+    return lines;
+  }
+}
