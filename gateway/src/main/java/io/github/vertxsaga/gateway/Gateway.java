@@ -1,0 +1,66 @@
+package io.github.vertxsaga.gateway;
+
+import io.github.vertxsaga.platform.cluster.ClusterNode;
+import io.github.vertxsaga.platform.discovery.StaleRecordJanitor;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.servicediscovery.ServiceDiscovery;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The gateway process: joins the cluster, follows discovery, serves HTTP. */
+public final class Gateway {
+  private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+  private final ClusterNode node;
+
+  private Gateway(ClusterNode node) {
+    this.node = node;
+  }
+
+  public static void main(String[] args) {
+    long started = System.nanoTime();
+    GatewaySettings settings = GatewaySettings.from(System.getenv());
+    start(settings)
+        .onSuccess(gateway -> {
+          Runtime.getRuntime().addShutdownHook(new Thread(gateway::stopAndWait, "gateway-shutdown"));
+          log.info("gateway listening on port {}, ready in {} ms", settings.httpPort(),
+              TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        })
+        .onFailure(e -> {
+          log.error("gateway failed to start: {}", e.toString(), e);
+          System.exit(1);
+        });
+  }
+
+  public static Future<Gateway> start(GatewaySettings settings) {
+    log.info("starting gateway port={} cluster={} host={} members={}", settings.httpPort(), settings.cluster().name(),
+        settings.cluster().host(), settings.cluster().members());
+    return ClusterNode.start(settings.cluster()).compose(node -> {
+      Vertx vertx = node.vertx();
+      UpstreamDirectory directory = new UpstreamDirectory(vertx, settings, Set.copyOf(GatewayVerticle.DOWNSTREAMS));
+      return directory.start()
+          .compose(v -> vertx.deployVerticle(new StaleRecordJanitor(node, ServiceDiscovery.create(vertx),
+              StaleRecordJanitor.DEFAULT_INTERVAL_MS)))
+          .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(settings, directory,
+              () -> node.clusterManager().isActive()), new DeploymentOptions().setInstances(settings.instances())))
+          .map(v -> new Gateway(node))
+          .recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e)));
+    });
+  }
+
+  public Future<Void> stop() {
+    return node.vertx().close();
+  }
+
+  private void stopAndWait() {
+    try {
+      stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("gateway shutdown did not complete cleanly: {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package io.github.vertxsaga.gateway;
+
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.servicediscovery.Record;
+import io.vertx.servicediscovery.ServiceDiscovery;
+import io.vertx.servicediscovery.ServiceDiscoveryOptions;
+import io.vertx.servicediscovery.types.HttpEndpoint;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's view of the UP instances of each service, fed by discovery: refreshed at once on every
+ * announcement (publish, unpublish) and periodically as a fallback. Instances are chosen round-robin, skipping
+ * those whose breaker is open, as an Nginx upstream does. Shared by all gateway event loops: the snapshot is
+ * immutable and replaced whole.
+ */
+final class UpstreamDirectory {
+  private static final Logger log = LoggerFactory.getLogger(UpstreamDirectory.class);
+
+  private final Vertx vertx;
+  private final ServiceDiscovery discovery;
+  private final GatewaySettings settings;
+  private final Set<String> services;
+  private final Map<String, Upstream> byRegistration = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> cursors = new ConcurrentHashMap<>();
+  private volatile Map<String, List<Upstream>> snapshot = Map.of();
+
+  UpstreamDirectory(Vertx vertx, GatewaySettings settings, Set<String> services) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.services = Set.copyOf(services);
+    this.discovery = ServiceDiscovery.create(vertx);
+    services.forEach(service -> cursors.put(service, new AtomicInteger()));
+  }
+
+  Future<Void> start() {
+    vertx.eventBus().consumer(new ServiceDiscoveryOptions().getAnnounceAddress(), message -> refresh());
+    vertx.setPeriodic(settings.refreshMs(), id -> refresh());
+    return refresh();
+  }
+
+  synchronized Future<Void> refresh() {
+    return discovery.getRecords(record -> HttpEndpoint.TYPE.equals(record.getType())
+            && services.contains(record.getName()) && record.getStatus() == io.vertx.servicediscovery.Status.UP)
+        .onSuccess(this::replace)
+        .onFailure(e -> log.warn("discovery refresh failed: {}", e.toString()))
+        .mapEmpty();
+  }
+
+  private synchronized void replace(List<Record> records) {
+    Map<String, List<Upstream>> next = new HashMap<>();
+    Set<String> seen = new java.util.HashSet<>();
+    for (Record record : records) {
+      seen.add(record.getRegistration());
+      Upstream upstream = byRegistration.computeIfAbsent(record.getRegistration(), id -> create(record));
+      next.computeIfAbsent(record.getName(), name -> new ArrayList<>()).add(upstream);
+    }
+    byRegistration.entrySet().removeIf(entry -> {
+      if (seen.contains(entry.getKey())) {
+        return false;
+      }
+      log.info("instance gone service={} endpoint={} node={}", entry.getValue().service, entry.getValue().address(),
+          entry.getValue().node);
+      entry.getValue().breaker.close();
+      return true;
+    });
+    next.replaceAll((name, list) -> List.copyOf(list));
+    snapshot = Map.copyOf(next);
+  }
+
+  private Upstream create(Record record) {
+    String name = record.getName() + "@" + record.getLocation().getString("host") + ":"
+        + record.getLocation().getInteger("port");
+    CircuitBreaker breaker = CircuitBreaker.create(name, vertx, new CircuitBreakerOptions()
+        .setMaxFailures(settings.breakerFailures())
+        .setTimeout(settings.requestTimeoutMs())
+        .setResetTimeout(settings.breakerResetMs())
+        .setFallbackOnFailure(false));
+    breaker.openHandler(v -> log.warn("circuit breaker {} OPEN: routing around it", name));
+    breaker.halfOpenHandler(v -> log.info("circuit breaker {} HALF_OPEN: trying one request", name));
+    breaker.closeHandler(v -> log.info("circuit breaker {} CLOSED", name));
+    log.info("instance found service={} endpoint={}:{}", record.getName(), record.getLocation().getString("host"),
+        record.getLocation().getInteger("port"));
+    return new Upstream(record, breaker);
+  }
+
+  /** The next instance of the service round-robin, skipping open breakers and those already tried; null if none. */
+  Upstream next(String service, Set<Upstream> tried) {
+    List<Upstream> instances = snapshot.getOrDefault(service, List.of());
+    int size = instances.size();
+    int start = Math.floorMod(cursors.get(service).getAndIncrement(), Math.max(size, 1));
+    for (int i = 0; i < size; i++) {
+      Upstream candidate = instances.get((start + i) % size);
+      if (candidate.accepting() && !tried.contains(candidate)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  boolean knows(String service) {
+    return !snapshot.getOrDefault(service, List.of()).isEmpty();
+  }
+
+  JsonArray describe() {
+    JsonArray all = new JsonArray();
+    snapshot.values().forEach(list -> list.forEach(upstream -> all.add(upstream.toJson())));
+    return all;
+  }
+}
