@@ -13,7 +13,7 @@ public final class InventoryService implements ServiceHost.Module {
   private final InventoryApi api;
   private final ReservationHandler reservations;
 
-  InventoryService(ServiceHost.Context context) {
+  public InventoryService(ServiceHost.Context context) {
     InventoryRepository repository = new InventoryRepository();
     this.api = new InventoryApi(context.outbox(), repository);
     this.reservations = new ReservationHandler(repository);

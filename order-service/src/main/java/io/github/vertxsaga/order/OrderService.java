@@ -29,7 +29,7 @@ public final class OrderService implements ServiceHost.Module {
   private final OrderSagaHandler saga;
   private final PendingOrderWatch pendingWatch;
 
-  OrderService(ServiceHost.Context context, Settings settings) {
+  public OrderService(ServiceHost.Context context, Settings settings) {
     OrderRepository repository = new OrderRepository();
     this.api = new OrderApi(context.outbox(), repository);
     this.saga = new OrderSagaHandler(repository);

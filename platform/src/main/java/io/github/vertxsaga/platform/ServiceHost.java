@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ServiceHost {
   public static final int MAX_BODY_BYTES = 64 * 1024;
+  public static final String SERVED_BY = "X-Served-By";
   private static final Logger log = LoggerFactory.getLogger(ServiceHost.class);
 
   /** What a service adds to the common host. */
@@ -63,6 +64,7 @@ public final class ServiceHost {
   private final Database database;
   private final ServiceRegistration registration;
   private volatile boolean ready;
+  private volatile String servedBy;
 
   private ServiceHost(ServiceSettings settings, ClusterNode node, Database database, ServiceDiscovery discovery) {
     this.settings = settings;
@@ -110,6 +112,7 @@ public final class ServiceHost {
     ServiceDiscovery discovery = ServiceDiscovery.create(vertx);
     HttpApiVerticle http = new HttpApiVerticle(settings.cluster().host(), settings.httpPort(),
         Duration.ofMillis(Math.max(settings.shutdownGraceMs(), 1_000)), v -> router(v, module, outbox));
+    servedBy = settings.serviceName() + "/" + registration.instanceId();
     List<Deployable> verticles = new ArrayList<>(List.of(
         new OutboxRelay(database, settings.serviceName(), settings.outbox()),
         new InboxConsumer(settings.serviceName(), module.inboxAddress(), outbox, module.eventHandler(),
@@ -133,6 +136,11 @@ public final class ServiceHost {
   private Router router(Vertx vertx, Module module, TransactionalOutbox outbox) {
     Router router = Router.router(vertx);
     router.route().handler(RequestIds::assign);
+    router.route().handler(ctx -> {
+      // Which instance answered: lets a client (and the tests) see the gateway's round-robin at work.
+      ctx.response().putHeader(SERVED_BY, servedBy);
+      ctx.next();
+    });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     new OperatorRoutes(outbox, this::notReadyReason).mount(router);
     module.mountApi(router);
