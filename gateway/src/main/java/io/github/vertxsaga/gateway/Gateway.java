@@ -1,11 +1,16 @@
 package io.github.vertxsaga.gateway;
 
+import io.github.vertxsaga.platform.auth.TokenVerifier;
 import io.github.vertxsaga.platform.cluster.ClusterNode;
 import io.github.vertxsaga.platform.discovery.StaleRecordJanitor;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.servicediscovery.ServiceDiscovery;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -42,14 +47,24 @@ public final class Gateway {
     return ClusterNode.start(settings.cluster()).compose(node -> {
       Vertx vertx = node.vertx();
       UpstreamDirectory directory = new UpstreamDirectory(vertx, settings, Set.copyOf(GatewayVerticle.DOWNSTREAMS));
-      return directory.start()
-          .compose(v -> vertx.deployVerticle(new StaleRecordJanitor(node, ServiceDiscovery.create(vertx),
-              StaleRecordJanitor.DEFAULT_INTERVAL_MS)))
-          .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(settings, directory,
-              () -> node.clusterManager().isActive()), new DeploymentOptions().setInstances(settings.instances())))
+      return Future.all(contract(vertx), TokenVerifier.create(vertx, settings.auth()), directory.start())
+          .compose(started -> vertx.deployVerticle(new StaleRecordJanitor(node, ServiceDiscovery.create(vertx),
+                  StaleRecordJanitor.DEFAULT_INTERVAL_MS))
+              .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(settings, started.resultAt(0), directory,
+                  started.resultAt(1), () -> node.clusterManager().isActive()),
+                  new DeploymentOptions().setInstances(settings.instances()))))
           .map(v -> new Gateway(node))
           .recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e)));
     });
+  }
+
+  /** The published contract, packaged in the jar; the router is built from it. */
+  static Future<OpenAPIContract> contract(Vertx vertx) {
+    try (var in = Gateway.class.getResourceAsStream("/openapi.json")) {
+      return OpenAPIContract.from(vertx, new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+    } catch (IOException | NullPointerException e) {
+      return Future.failedFuture(new IllegalStateException("openapi.json is missing from the gateway jar", e));
+    }
   }
 
   public Future<Void> stop() {

@@ -1,7 +1,9 @@
 package io.github.vertxsaga.gateway;
 
+import io.github.vertxsaga.platform.auth.AuthSettings;
 import io.github.vertxsaga.platform.config.ClusterSettings;
 import io.github.vertxsaga.platform.config.Env;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,6 +14,14 @@ import java.util.Map;
  * @param breakerResetMs    how long a breaker stays open before a trial request ({@code BREAKER_RESET_MS})
  * @param refreshMs         fallback discovery refresh; announcements refresh at once ({@code DISCOVERY_REFRESH_MS})
  * @param instances         HTTP verticle instances, one per core by default ({@code GATEWAY_INSTANCES})
+ * @param auth              token verification, shared with the services ({@code JWT_*})
+ * @param issuerEnabled     serve {@code POST /api/auth/token} ({@code AUTH_ISSUER_ENABLED})
+ * @param users             the issuer's accounts ({@code AUTH_USERS}, {@code name:password:role,...})
+ * @param tokenTtlSeconds   lifetime of issued tokens ({@code JWT_TTL_SECONDS})
+ * @param rate              per-user (or per-address, before login) token bucket ({@code RATE_LIMIT_PER_SECOND},
+ *                          {@code RATE_LIMIT_BURST})
+ * @param loginRate         per-address token bucket of the token endpoint ({@code AUTH_RATE_LIMIT_PER_MINUTE},
+ *                          {@code AUTH_RATE_LIMIT_BURST})
  */
 public record GatewaySettings(
     int httpPort,
@@ -20,7 +30,20 @@ public record GatewaySettings(
     int breakerFailures,
     long breakerResetMs,
     long refreshMs,
-    int instances) {
+    int instances,
+    AuthSettings auth,
+    boolean issuerEnabled,
+    List<TokenIssuer.Account> users,
+    int tokenTtlSeconds,
+    RateLimiter.Limit rate,
+    RateLimiter.Limit loginRate) {
+
+  public GatewaySettings {
+    if (issuerEnabled && !auth.hasSecret()) {
+      throw new IllegalArgumentException("the token issuer signs with JWT_SECRET: set it, or AUTH_ISSUER_ENABLED=false");
+    }
+    users = List.copyOf(users);
+  }
 
   public static GatewaySettings from(Map<String, String> environment) {
     Env env = new Env(environment);
@@ -31,6 +54,14 @@ public record GatewaySettings(
         env.integer("BREAKER_MAX_FAILURES", 5, 1, 1_000),
         env.longValue("BREAKER_RESET_MS", 5_000, 10, 600_000),
         env.longValue("DISCOVERY_REFRESH_MS", 1_000, 10, 600_000),
-        env.integer("GATEWAY_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64));
+        env.integer("GATEWAY_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
+        AuthSettings.from(env),
+        env.bool("AUTH_ISSUER_ENABLED", true),
+        TokenIssuer.Account.parseAll(env.string("AUTH_USERS", "")),
+        env.integer("JWT_TTL_SECONDS", 3_600, 10, 7 * 24 * 3600),
+        RateLimiter.Limit.perSecond(env.integer("RATE_LIMIT_PER_SECOND", 100, 1, 1_000_000),
+            env.integer("RATE_LIMIT_BURST", 200, 1, 1_000_000)),
+        RateLimiter.Limit.perMinute(env.integer("AUTH_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000),
+            env.integer("AUTH_RATE_LIMIT_BURST", 5, 1, 1_000_000)));
   }
 }

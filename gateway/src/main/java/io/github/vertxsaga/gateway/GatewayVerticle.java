@@ -2,12 +2,14 @@ package io.github.vertxsaga.gateway;
 
 import io.github.vertxsaga.events.ServiceNames;
 import io.github.vertxsaga.platform.ServiceHost;
+import io.github.vertxsaga.platform.auth.Authentication;
+import io.github.vertxsaga.platform.auth.TokenVerifier;
 import io.github.vertxsaga.platform.http.Json;
 import io.github.vertxsaga.platform.http.Problems;
 import io.github.vertxsaga.platform.http.RequestIds;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -16,37 +18,49 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.openapi.contract.OpenAPIContract;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-/** The gateway's HTTP server: health, readiness, and the routes to each service. One instance per event loop. */
+/**
+ * The gateway's HTTP server. Its routes are built from the published OpenAPI contract, which validates every request
+ * before it is proxied; each operation id names its handler below. One instance per event loop.
+ */
 final class GatewayVerticle extends VerticleBase {
   static final List<String> DOWNSTREAMS = List.of(ServiceNames.ORDER_SERVICE, ServiceNames.INVENTORY_SERVICE);
 
   private final GatewaySettings settings;
+  private final OpenAPIContract contract;
   private final UpstreamDirectory directory;
+  private final TokenVerifier tokens;
   private final BooleanSupplier clustered;
   private HttpServer server;
-  private ProxyHandler proxy;
 
-  GatewayVerticle(GatewaySettings settings, UpstreamDirectory directory, BooleanSupplier clustered) {
+  GatewayVerticle(GatewaySettings settings, OpenAPIContract contract, UpstreamDirectory directory,
+                  TokenVerifier tokens, BooleanSupplier clustered) {
     this.settings = settings;
+    this.contract = contract;
     this.directory = directory;
+    this.tokens = tokens;
     this.clustered = clustered;
   }
 
   @Override
   public Future<?> start() {
-    HttpClient client = vertx.createHttpClient(
+    ProxyHandler proxy = new ProxyHandler(directory, vertx.createHttpClient(
         new HttpClientOptions().setKeepAlive(true).setConnectTimeout(1_000).setIdleTimeout(60),
-        new PoolOptions().setHttp1MaxSize(64));
-    proxy = new ProxyHandler(directory, client, settings.requestTimeoutMs());
+        new PoolOptions().setHttp1MaxSize(64)), settings.requestTimeoutMs());
     server = vertx.createHttpServer(new HttpServerOptions().setPort(settings.httpPort())
         .setHost(settings.cluster().host().equals("127.0.0.1") ? "0.0.0.0" : settings.cluster().host())
         .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024));
-    return server.requestHandler(router()).listen(settings.httpPort());
+    return server.requestHandler(router(proxy)).listen(settings.httpPort());
   }
 
   @Override
@@ -54,20 +68,54 @@ final class GatewayVerticle extends VerticleBase {
     return server.shutdown(2, TimeUnit.SECONDS);
   }
 
-  private Router router() {
-    Router router = Router.router(vertx);
-    router.route().handler(RequestIds::assign);
-    router.get("/health").handler(ctx -> Json.ok(ctx, new JsonObject().put("status", "UP")));
-    router.get("/ready").handler(this::ready);
-    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(ServiceHost.MAX_BODY_BYTES));
-    router.route("/api/orders").handler(ctx -> proxy.forward(ctx, ServiceNames.ORDER_SERVICE));
-    router.route("/api/orders/*").handler(ctx -> proxy.forward(ctx, ServiceNames.ORDER_SERVICE));
-    router.route("/api/inventory").handler(ctx -> proxy.forward(ctx, ServiceNames.INVENTORY_SERVICE));
-    router.route("/api/inventory/*").handler(ctx -> proxy.forward(ctx, ServiceNames.INVENTORY_SERVICE));
+  private Router router(ProxyHandler proxy) {
+    AdminRoutes admin = new AdminRoutes(directory, proxy);
+    Handler<RoutingContext> adminOnly = Authentication.adminOnly();
+    Handler<RoutingContext> toOrders = ctx -> proxy.forward(ctx, ServiceNames.ORDER_SERVICE);
+    Handler<RoutingContext> toInventory = ctx -> proxy.forward(ctx, ServiceNames.INVENTORY_SERVICE);
+    Map<String, List<Handler<RoutingContext>>> operations = Map.ofEntries(
+        Map.entry("health", List.of(ctx -> Json.ok(ctx, new JsonObject().put("status", "UP")))),
+        Map.entry("ready", List.of(this::ready)),
+        Map.entry("metrics", List.of(PrometheusScrapingHandler.create())),
+        Map.entry("openapi", List.of(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+            .end(contract.getRawContract().encodePrettily()))),
+        Map.entry("issueToken", List.of(issuer())),
+        Map.entry("listInventory", List.of(toInventory)),
+        Map.entry("getInventoryItem", List.of(toInventory)),
+        Map.entry("restock", List.of(adminOnly, toInventory)),
+        Map.entry("listOrders", List.of(toOrders)),
+        Map.entry("placeOrder", List.of(toOrders)),
+        Map.entry("getOrder", List.of(toOrders)),
+        Map.entry("cancelOrder", List.of(toOrders)),
+        Map.entry("adminServices", List.of(adminOnly, admin::services)),
+        Map.entry("adminDeadLetters", List.of(adminOnly, admin::deadLetters)),
+        Map.entry("adminRequeue", List.of(adminOnly, admin::requeue)));
+
+    RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler())
+        .rootHandler(BodyHandler.create(false).setBodyLimit(ServiceHost.MAX_BODY_BYTES))
+        .rootHandler(RequestIds::assign)
+        .rootHandler(new EdgeGuard(tokens, settings));
+    for (OpenAPIRoute route : builder.getRoutes()) {
+      String id = route.getOperation().getOperationId();
+      List<Handler<RoutingContext>> handlers = operations.get(id);
+      if (handlers == null) {
+        throw new IllegalStateException("operation " + id + " of openapi.json has no handler");
+      }
+      route.setDoSecurity(false); // EdgeGuard authenticates before validation, so refusals do not reveal the contract
+      handlers.forEach(route::addHandler);
+    }
+    Router router = builder.createRouter();
     router.route().last().handler(ctx -> Problems.send(ctx.response(), 404,
         "no route for " + ctx.request().method() + " " + ctx.request().path()));
-    router.route().failureHandler(Problems::handleFailure);
+    router.route().failureHandler(GatewayFailures::handle);
     return router;
+  }
+
+  private Handler<RoutingContext> issuer() {
+    if (!settings.issuerEnabled()) {
+      return ctx -> Problems.send(ctx.response(), 404, "the built-in token issuer is disabled (AUTH_ISSUER_ENABLED=false)");
+    }
+    return new TokenIssuer(vertx, settings.auth(), settings.users(), settings.tokenTtlSeconds())::issue;
   }
 
   private void ready(RoutingContext ctx) {

@@ -7,7 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
@@ -30,6 +29,14 @@ final class ProxyHandler {
       "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
       "content-length");
 
+  /** A request to send to some instance of a service. */
+  record Outgoing(HttpMethod method, String uri, MultiMap headers, Buffer body) {
+  }
+
+  /** A complete answer from a service. */
+  record Answer(int status, MultiMap headers, Buffer body) {
+  }
+
   private final UpstreamDirectory directory;
   private final HttpClient client;
   private final long timeoutMs;
@@ -40,53 +47,59 @@ final class ProxyHandler {
     this.timeoutMs = timeoutMs;
   }
 
+  /** Proxies the routed request to the service and writes its answer, or a problem, back. */
   void forward(RoutingContext ctx, String service) {
-    attempt(ctx, service, new HashSet<>(), null);
+    HttpServerRequest in = ctx.request();
+    String query = in.query();
+    // The normalised path: "/api/orders/../x" cannot reach anything but what the route allowed.
+    Outgoing outgoing = new Outgoing(in.method(), ctx.normalizedPath() + (query == null ? "" : "?" + query),
+        forwardedHeaders(in), ctx.body().buffer());
+    exchange(service, outgoing)
+        .onSuccess(answer -> relay(ctx, answer))
+        .onFailure(failure -> fail(ctx, service, failure));
   }
 
-  private void attempt(RoutingContext ctx, String service, Set<Upstream> tried, Throwable previous) {
+  /** Sends to one instance, then (when it is safe) to one other; the service's own 5xx is an answer, not a failure. */
+  Future<Answer> exchange(String service, Outgoing outgoing) {
+    return attempt(service, outgoing, new HashSet<>(), null);
+  }
+
+  private Future<Answer> attempt(String service, Outgoing outgoing, Set<Upstream> tried, Throwable previous) {
     Upstream upstream = directory.next(service, tried);
     if (upstream == null) {
-      fail(ctx, service, previous);
-      return;
+      return Future.failedFuture(previous instanceof ServerError error ? error : new NoInstance(previous));
     }
     tried.add(upstream);
     upstream.routed.incrementAndGet();
-    upstream.breaker.<Answer>execute(() -> send(ctx, upstream))
-        .onSuccess(answer -> relay(ctx, answer))
-        .onFailure(failure -> {
-          if (tried.size() == 1 && retryable(ctx.request().method(), failure)) {
-            log.info("{} {} failed on {} ({}); retrying on another instance", ctx.request().method(),
-                ctx.normalizedPath(), upstream.address(), failure.toString());
-            attempt(ctx, service, tried, failure);
-          } else if (failure instanceof ServerError error) {
-            relay(ctx, error.answer); // the service's own 5xx, passed through as it is
-          } else {
-            fail(ctx, service, failure);
+    return upstream.breaker.<Answer>execute(() -> send(upstream, outgoing))
+        .recover(failure -> {
+          if (tried.size() == 1 && retryable(outgoing.method(), failure)) {
+            log.info("{} {} failed on {} ({}); retrying on another instance", outgoing.method(), outgoing.uri(),
+                upstream.address(), failure.toString());
+            return attempt(service, outgoing, tried, failure);
           }
+          return failure instanceof ServerError error ? Future.succeededFuture(error.answer) : Future.failedFuture(failure);
         });
   }
 
-  private Future<Answer> send(RoutingContext ctx, Upstream upstream) {
-    HttpServerRequest in = ctx.request();
-    String query = in.query();
+  private Future<Answer> send(Upstream upstream, Outgoing outgoing) {
     RequestOptions options = new RequestOptions()
-        .setMethod(in.method())
+        .setMethod(outgoing.method())
         .setHost(upstream.host)
         .setPort(upstream.port)
-        // The normalised path: "/api/orders/../x" cannot reach anything but what the route allowed.
-        .setURI(ctx.normalizedPath() + (query == null ? "" : "?" + query))
+        .setURI(outgoing.uri())
         .setIdleTimeout(timeoutMs)
-        .setHeaders(forwardedHeaders(in));
-    Buffer body = ctx.body().buffer();
+        .setHeaders(outgoing.headers());
     return client.request(options)
         .recover(e -> Future.failedFuture(new NotConnected(e)))
-        .compose(request -> body == null ? request.send() : request.send(body))
-        .compose(response -> response.body().map(payload -> new Answer(response, payload)))
-        .compose(answer -> answer.status >= 500 ? Future.failedFuture(new ServerError(answer)) : Future.succeededFuture(answer));
+        .compose(request -> outgoing.body() == null ? request.send() : request.send(outgoing.body()))
+        .compose(response -> response.body().map(body -> new Answer(response.statusCode(), response.headers(), body)))
+        .compose(answer -> answer.status() >= 500
+            ? Future.failedFuture(new ServerError(answer))
+            : Future.succeededFuture(answer));
   }
 
-  private static MultiMap forwardedHeaders(HttpServerRequest in) {
+  static MultiMap forwardedHeaders(HttpServerRequest in) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     in.headers().forEach(header -> {
       if (!NOT_FORWARDED.contains(header.getKey().toLowerCase(Locale.ROOT))) {
@@ -105,50 +118,44 @@ final class ProxyHandler {
     return neverSent || method == HttpMethod.GET || method == HttpMethod.HEAD;
   }
 
-  private static void relay(RoutingContext ctx, Answer answer) {
+  static void relay(RoutingContext ctx, Answer answer) {
     var response = ctx.response();
     if (response.headWritten()) {
       return;
     }
-    response.setStatusCode(answer.status);
-    answer.headers.forEach(header -> {
+    response.setStatusCode(answer.status());
+    answer.headers().forEach(header -> {
       String name = header.getKey().toLowerCase(Locale.ROOT);
       if (!NOT_FORWARDED.contains(name) && !name.equals("x-request-id")) { // the gateway already echoes its own
         response.headers().add(header.getKey(), header.getValue());
       }
     });
-    response.end(answer.body);
+    response.end(answer.body());
   }
 
-  private static void fail(RoutingContext ctx, String service, Throwable failure) {
+  static void fail(RoutingContext ctx, String service, Throwable failure) {
     int status;
     String detail;
-    if (failure == null || failure instanceof OpenCircuitException) {
+    Throwable last = failure instanceof NoInstance ? failure.getCause() : failure;
+    if (last == null || last instanceof OpenCircuitException) {
       status = 503;
-      detail = failure == null
+      detail = last == null
           ? "no instance of " + service + " is available"
           : "every instance of " + service + " is failing (circuit breakers open)";
-    } else if (failure instanceof TimeoutException) {
+    } else if (isTimeout(last)) {
       status = 504;
       detail = service + " did not answer within the gateway timeout";
     } else {
       status = 502;
-      detail = service + " failed: " + (failure.getMessage() == null ? failure.toString() : failure.getMessage());
+      detail = service + " failed: " + (last.getMessage() == null ? last.toString() : last.getMessage());
     }
     Problems.send(ctx.response(), status, detail);
   }
 
-  /** A complete answer from a service. */
-  private static final class Answer {
-    final int status;
-    final MultiMap headers;
-    final Buffer body;
-
-    Answer(HttpClientResponse response, Buffer body) {
-      this.status = response.statusCode();
-      this.headers = response.headers();
-      this.body = body;
-    }
+  /** The breaker's own time-out, or the HTTP client's idle time-out, whichever fired first. */
+  private static boolean isTimeout(Throwable failure) {
+    return failure instanceof TimeoutException || failure instanceof java.util.concurrent.TimeoutException
+        || failure.getCause() instanceof java.util.concurrent.TimeoutException;
   }
 
   /** A 5xx from the service: counts against its breaker, then is passed through (or retried, for a GET). */
@@ -156,7 +163,7 @@ final class ProxyHandler {
     final Answer answer;
 
     ServerError(Answer answer) {
-      super("answered " + answer.status, null, false, false);
+      super("answered " + answer.status(), null, false, false);
       this.answer = answer;
     }
   }
@@ -165,6 +172,13 @@ final class ProxyHandler {
   private static final class NotConnected extends RuntimeException {
     NotConnected(Throwable cause) {
       super("cannot connect: " + cause.getMessage(), cause, false, false);
+    }
+  }
+
+  /** No (other) instance to try; the cause is the last attempt's failure, if there was one. */
+  private static final class NoInstance extends RuntimeException {
+    NoInstance(Throwable lastFailure) {
+      super("no instance available", lastFailure, false, false);
     }
   }
 }

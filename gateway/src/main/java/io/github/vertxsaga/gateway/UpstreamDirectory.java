@@ -1,5 +1,7 @@
 package io.github.vertxsaga.gateway;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.core.Future;
@@ -8,6 +10,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import io.vertx.servicediscovery.ServiceDiscoveryOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.servicediscovery.types.HttpEndpoint;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +37,9 @@ final class UpstreamDirectory {
   private final Set<String> services;
   private final Map<String, Upstream> byRegistration = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> cursors = new ConcurrentHashMap<>();
+  private final Map<String, Gauge> breakerGauges = new ConcurrentHashMap<>();
+  private final MeterRegistry registry = BackendRegistries.getDefaultNow() != null
+      ? BackendRegistries.getDefaultNow() : new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
   private volatile Map<String, List<Upstream>> snapshot = Map.of();
 
   UpstreamDirectory(Vertx vertx, GatewaySettings settings, Set<String> services) {
@@ -73,6 +79,10 @@ final class UpstreamDirectory {
       log.info("instance gone service={} endpoint={} node={}", entry.getValue().service, entry.getValue().address(),
           entry.getValue().node);
       entry.getValue().breaker.close();
+      Gauge gauge = breakerGauges.remove(entry.getKey());
+      if (gauge != null) {
+        registry.remove(gauge);
+      }
       return true;
     });
     next.replaceAll((name, list) -> List.copyOf(list));
@@ -90,6 +100,15 @@ final class UpstreamDirectory {
     breaker.openHandler(v -> log.warn("circuit breaker {} OPEN: routing around it", name));
     breaker.halfOpenHandler(v -> log.info("circuit breaker {} HALF_OPEN: trying one request", name));
     breaker.closeHandler(v -> log.info("circuit breaker {} CLOSED", name));
+    breakerGauges.put(record.getRegistration(), Gauge.builder("gateway_circuit_breaker_state", breaker,
+            b -> switch (b.state()) {
+              case CLOSED -> 0;
+              case HALF_OPEN -> 1;
+              case OPEN -> 2;
+            })
+        .description("Circuit breaker per instance: 0 closed, 1 half-open, 2 open")
+        .tags("service", record.getName(), "instance", name)
+        .register(registry));
     log.info("instance found service={} endpoint={}:{}", record.getName(), record.getLocation().getString("host"),
         record.getLocation().getInteger("port"));
     return new Upstream(record, breaker);

@@ -1,5 +1,6 @@
 package io.github.vertxsaga.inventory;
 
+import io.github.vertxsaga.platform.auth.Authentication;
 import io.github.vertxsaga.platform.http.ApiException;
 import io.github.vertxsaga.platform.http.Bodies;
 import io.github.vertxsaga.platform.http.Json;
@@ -25,7 +26,7 @@ final class InventoryApi {
   void mount(Router router) {
     router.get("/api/inventory").handler(this::list);
     router.get("/api/inventory/:sku").handler(this::get);
-    router.post("/api/inventory/:sku/restock").handler(this::restock);
+    router.post("/api/inventory/:sku/restock").handler(Authentication.adminOnly()).handler(this::restock);
   }
 
   private void list(RoutingContext ctx) {

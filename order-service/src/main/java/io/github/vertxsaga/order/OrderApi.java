@@ -8,13 +8,17 @@ import io.github.vertxsaga.platform.http.Bodies;
 import io.github.vertxsaga.platform.http.Json;
 import io.github.vertxsaga.platform.http.Paging;
 import io.github.vertxsaga.platform.http.RequestIds;
+import io.github.vertxsaga.platform.auth.Caller;
+import io.github.vertxsaga.platform.outbox.OutboxWork;
 import io.github.vertxsaga.platform.outbox.TransactionalOutbox;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
@@ -25,6 +29,7 @@ final class OrderApi {
 
   private final TransactionalOutbox outbox;
   private final OrderRepository repository;
+  private final IdempotencyKeys keys = new IdempotencyKeys();
 
   OrderApi(TransactionalOutbox outbox, OrderRepository repository) {
     this.outbox = outbox;
@@ -40,16 +45,19 @@ final class OrderApi {
 
   private void place(RoutingContext ctx) {
     Caller caller = Caller.of(ctx);
-    List<LineItem> items = items(Bodies.object(ctx, Set.of("items")));
-    long now = System.currentTimeMillis();
-    Order order = new Order(UUID.randomUUID().toString(), caller.name(), OrderStatus.PENDING, items, null, 1, now, now);
-    outbox.inTransaction(RequestIds.of(ctx), (c, events) -> {
+    JsonObject body = Bodies.object(ctx, Set.of("items"));
+    List<LineItem> items = items(body);
+    var claim = IdempotencyKeys.claim(caller.name(), ctx.request().getHeader(IdempotencyKeys.HEADER), "POST",
+        "/api/orders", body);
+    idempotent(RequestIds.of(ctx), claim, (c, events) -> {
+      long now = System.currentTimeMillis();
+      Order order = new Order(UUID.randomUUID().toString(), caller.name(), OrderStatus.PENDING, items, null, 1, now, now);
       repository.insert(c, order);
       events.emit(new OrderPlaced(order.id(), order.customer(), order.items()), order.version());
-      return order;
-    }).onSuccess(placed -> {
-      ctx.response().putHeader("Location", "/api/orders/" + placed.id());
-      Json.send(ctx, 202, placed.toJson());
+      return new Answer(202, order.toJson());
+    }).onSuccess(answer -> {
+      ctx.response().putHeader("Location", "/api/orders/" + answer.body().getString("id"));
+      send(ctx, answer);
     }).onFailure(ctx::fail);
   }
 
@@ -57,15 +65,18 @@ final class OrderApi {
     Caller caller = Caller.of(ctx);
     String id = ctx.pathParam("id");
     outbox.database().read(c -> repository.find(c, id))
-        .onSuccess(order -> Json.ok(ctx, visible(order.orElse(null), caller, id).toJson()))
+        .map(order -> visible(order.orElse(null), caller, id)) // a throw here fails the future, not the event loop
+        .onSuccess(order -> Json.ok(ctx, order.toJson()))
         .onFailure(ctx::fail);
   }
 
   private void list(RoutingContext ctx) {
+    Caller caller = Caller.of(ctx);
     OrderStatus status = status(ctx.queryParams().get("status"));
     int limit = Paging.limit(ctx);
     long offset = Paging.offset(ctx);
-    outbox.database().read(c -> repository.list(c, status, limit, offset))
+    String owner = caller.isAdmin() ? null : caller.name(); // a customer lists only their own orders
+    outbox.database().read(c -> repository.list(c, owner, status, limit, offset))
         .onSuccess(orders -> {
           JsonArray items = new JsonArray();
           orders.forEach(order -> items.add(order.toJson()));
@@ -78,7 +89,9 @@ final class OrderApi {
   private void cancel(RoutingContext ctx) {
     Caller caller = Caller.of(ctx);
     String id = ctx.pathParam("id");
-    outbox.inTransaction(RequestIds.of(ctx), (c, events) -> {
+    var claim = IdempotencyKeys.claim(caller.name(), ctx.request().getHeader(IdempotencyKeys.HEADER), "POST",
+        "/api/orders/" + id + "/cancel", null);
+    idempotent(RequestIds.of(ctx), claim, (c, events) -> {
       Order order = visible(repository.findForUpdate(c, id).orElse(null), caller, id);
       if (!order.status().cancellable()) {
         throw ApiException.conflict("order " + id + " is " + order.status() + " and cannot be cancelled");
@@ -86,12 +99,62 @@ final class OrderApi {
       Order cancelled = order.withStatus(OrderStatus.CANCELLED, null, System.currentTimeMillis());
       repository.update(c, cancelled);
       events.emit(new OrderCancelled(id, order.status().name()), cancelled.version());
-      return cancelled;
-    }).onSuccess(order -> Json.send(ctx, 202, order.toJson())).onFailure(ctx::fail);
+      return new Answer(202, cancelled.toJson());
+    }).onSuccess(answer -> send(ctx, answer)).onFailure(ctx::fail);
   }
 
+  /**
+   * Runs a state change at most once per idempotency key: a stored answer is replayed; a duplicate racing on
+   * another instance loses on the key's primary key, rolls back what it did, and replays the winner's answer.
+   */
+  private Future<Answer> idempotent(String traceId, Optional<IdempotencyKeys.Claim> claim, OutboxWork<Answer> work) {
+    if (claim.isEmpty()) {
+      return outbox.inTransaction(traceId, work);
+    }
+    IdempotencyKeys.Claim key = claim.get();
+    return outbox.inTransaction(traceId, (c, events) -> {
+      long now = System.currentTimeMillis();
+      Optional<Answer> prior = keys.find(c, key, now);
+      if (prior.isPresent()) {
+        return prior.get().asReplay();
+      }
+      Answer answer = work.apply(c, events);
+      if (!keys.store(c, key, answer, now)) {
+        throw new DuplicateKey();
+      }
+      return answer;
+    }).recover(e -> e instanceof DuplicateKey || isUniqueViolation(e)
+        ? outbox.database().read(c -> keys.find(c, key, System.currentTimeMillis()))
+            .map(stored -> stored.orElseThrow(() -> new IllegalStateException("idempotency key vanished")).asReplay())
+        : Future.failedFuture(e));
+  }
+
+  private static void send(RoutingContext ctx, Answer answer) {
+    if (answer.replayed()) {
+      ctx.response().putHeader("Idempotent-Replayed", "true");
+    }
+    Json.send(ctx, answer.status(), answer.body());
+  }
+
+  private static boolean isUniqueViolation(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Lost the race for an idempotency key: roll back, then replay the winner's answer. */
+  private static final class DuplicateKey extends RuntimeException {
+    DuplicateKey() {
+      super("idempotency key taken by a concurrent request", null, false, false);
+    }
+  }
+
+  /** The order if the caller may see it; another customer's order is "not found", so ids do not leak. */
   private static Order visible(Order order, Caller caller, String id) {
-    if (order == null || !caller.mayAccess(order)) {
+    if (order == null || !(caller.isAdmin() || caller.name().equals(order.customer()))) {
       throw ApiException.notFound("no order " + id);
     }
     return order;
@@ -105,6 +168,17 @@ final class OrderApi {
       return OrderStatus.valueOf(raw);
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("'status' must be one of PENDING, CONFIRMED, REJECTED, CANCELLED");
+    }
+  }
+
+  /** An answer to a state-changing request, as first sent or as replayed for a repeated idempotency key. */
+  record Answer(int status, JsonObject body, boolean replayed) {
+    Answer(int status, JsonObject body) {
+      this(status, body, false);
+    }
+
+    Answer asReplay() {
+      return new Answer(status, body, true);
     }
   }
 

@@ -49,12 +49,22 @@ final class OrderRepository {
     return findOne(c, "SELECT " + COLUMNS + " FROM orders WHERE id = ? FOR UPDATE", id);
   }
 
-  /** Newest first; {@code status} null for all. */
-  List<Order> list(Connection c, OrderStatus status, int limit, long offset) throws SQLException {
-    String sql = "SELECT " + COLUMNS + " FROM orders" + (status == null ? "" : " WHERE status = ?")
+  /** Newest first; {@code customer} and {@code status} null for all. */
+  List<Order> list(Connection c, String customer, OrderStatus status, int limit, long offset) throws SQLException {
+    List<String> where = new ArrayList<>();
+    if (customer != null) {
+      where.add("customer = ?");
+    }
+    if (status != null) {
+      where.add("status = ?");
+    }
+    String sql = "SELECT " + COLUMNS + " FROM orders" + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
         + " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int i = 1;
+      if (customer != null) {
+        ps.setString(i++, customer);
+      }
       if (status != null) {
         ps.setString(i++, status.name());
       }

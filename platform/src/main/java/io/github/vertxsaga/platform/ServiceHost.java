@@ -10,7 +10,10 @@ import io.github.vertxsaga.platform.http.HttpApiVerticle;
 import io.github.vertxsaga.platform.http.OperatorRoutes;
 import io.github.vertxsaga.platform.http.Problems;
 import io.github.vertxsaga.platform.http.RequestIds;
+import io.github.vertxsaga.platform.auth.Authentication;
+import io.github.vertxsaga.platform.auth.TokenVerifier;
 import io.github.vertxsaga.platform.outbox.InboxConsumer;
+import io.github.vertxsaga.platform.outbox.OutboxMetrics;
 import io.github.vertxsaga.platform.outbox.OutboxHousekeeping;
 import io.github.vertxsaga.platform.outbox.OutboxRelay;
 import io.github.vertxsaga.platform.outbox.TransactionalOutbox;
@@ -20,6 +23,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,6 +67,7 @@ public final class ServiceHost {
   private final ClusterNode node;
   private final Database database;
   private final ServiceRegistration registration;
+  private TokenVerifier tokens;
   private volatile boolean ready;
   private volatile String servedBy;
 
@@ -98,7 +103,11 @@ public final class ServiceHost {
           .compose(database -> {
             ServiceHost host = new ServiceHost(settings, node, database, ServiceDiscovery.create(vertx));
             TransactionalOutbox outbox = new TransactionalOutbox(vertx, database, settings.serviceName());
-            return host.deploy(modules.apply(new Context(vertx, outbox, settings)), outbox)
+            return TokenVerifier.create(vertx, settings.auth())
+                .compose(tokens -> {
+                  host.tokens = tokens;
+                  return host.deploy(modules.apply(new Context(vertx, outbox, settings)), outbox);
+                })
                 .recover(e -> vertx.close().eventually(() -> {
                   database.close();
                   return Future.succeededFuture();
@@ -113,11 +122,12 @@ public final class ServiceHost {
     HttpApiVerticle http = new HttpApiVerticle(settings.cluster().host(), settings.httpPort(),
         Duration.ofMillis(Math.max(settings.shutdownGraceMs(), 1_000)), v -> router(v, module, outbox));
     servedBy = settings.serviceName() + "/" + registration.instanceId();
+    OutboxMetrics metrics = new OutboxMetrics(settings.serviceName());
     List<Deployable> verticles = new ArrayList<>(List.of(
-        new OutboxRelay(database, settings.serviceName(), settings.outbox()),
+        new OutboxRelay(database, settings.serviceName(), settings.outbox(), metrics),
         new InboxConsumer(settings.serviceName(), module.inboxAddress(), outbox, module.eventHandler(),
             settings.haltAfterApply()),
-        new OutboxHousekeeping(outbox, settings.outbox()),
+        new OutboxHousekeeping(outbox, settings.outbox(), metrics),
         new StaleRecordJanitor(node, discovery, StaleRecordJanitor.DEFAULT_INTERVAL_MS)));
     verticles.addAll(module.verticles());
     verticles.add(http);
@@ -142,6 +152,10 @@ public final class ServiceHost {
       ctx.next();
     });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    // Identity is never taken on trust: whoever reaches this port, through the gateway or not, shows a valid token.
+    router.route("/api/*").handler(Authentication.bearer(tokens));
+    router.route("/admin/*").handler(Authentication.bearer(tokens)).handler(Authentication.adminOnly());
     new OperatorRoutes(outbox, this::notReadyReason).mount(router);
     module.mountApi(router);
     router.route().last().handler(ctx -> Problems.send(ctx.response(), 404,

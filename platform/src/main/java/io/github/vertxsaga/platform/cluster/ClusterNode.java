@@ -10,6 +10,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.net.InetAddress;
@@ -36,7 +38,10 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager) {
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings, address));
     VertxOptions options = new VertxOptions()
-        .setEventBusOptions(new EventBusOptions().setHost(address).setClusterPublicHost(address).setPort(0));
+        .setEventBusOptions(new EventBusOptions().setHost(address).setClusterPublicHost(address).setPort(0))
+        // HTTP server and client, event bus and pool metrics, scraped at /metrics in Prometheus format.
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
         .map(vertx -> new ClusterNode(vertx, manager));
   }

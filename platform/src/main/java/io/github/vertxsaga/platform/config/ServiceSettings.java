@@ -7,6 +7,7 @@ package io.github.vertxsaga.platform.config;
  * @param shutdownGraceMs after unpublishing on SIGTERM, how long in-flight requests may finish ({@code SHUTDOWN_GRACE_MS})
  * @param haltAfterApply  test-only fault switch: halt the JVM after committing an event of this type and before
  *                        acknowledging it ({@code FAULT_HALT_AFTER_APPLY}); empty in production
+ * @param auth            how callers' bearer tokens are verified (the gateway forwards them; services check again)
  */
 public record ServiceSettings(
     String serviceName,
@@ -15,7 +16,8 @@ public record ServiceSettings(
     DatabaseSettings database,
     OutboxSettings outbox,
     long shutdownGraceMs,
-    String haltAfterApply) {
+    String haltAfterApply,
+    io.github.vertxsaga.platform.auth.AuthSettings auth) {
 
   public static ServiceSettings from(Env env, String serviceName) {
     return new ServiceSettings(
@@ -25,6 +27,7 @@ public record ServiceSettings(
         DatabaseSettings.from(env, serviceName),
         OutboxSettings.from(env),
         env.longValue("SHUTDOWN_GRACE_MS", 1_500, 0, 60_000),
-        env.string("FAULT_HALT_AFTER_APPLY", ""));
+        env.string("FAULT_HALT_AFTER_APPLY", ""),
+        io.github.vertxsaga.platform.auth.AuthSettings.from(env));
   }
 }

@@ -7,24 +7,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Purges delivered outbox rows and inbox rows past their retention. The inbox must outlive any redelivery, so the
+ * Purges delivered outbox rows and inbox rows past their retention, and samples the backlog for the metrics. The inbox must outlive any redelivery, so the
  * retention is far longer than the relay's longest retry delay.
  */
 public final class OutboxHousekeeping extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(OutboxHousekeeping.class);
   private static final long INTERVAL_MS = 60_000;
 
+  private static final long BACKLOG_INTERVAL_MS = 5_000;
+
   private final TransactionalOutbox outbox;
   private final OutboxSettings settings;
+  private final OutboxMetrics metrics;
 
-  public OutboxHousekeeping(TransactionalOutbox outbox, OutboxSettings settings) {
+  public OutboxHousekeeping(TransactionalOutbox outbox, OutboxSettings settings, OutboxMetrics metrics) {
     this.outbox = outbox;
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   @Override
   public Future<?> start() {
     vertx.setPeriodic(Math.min(INTERVAL_MS, settings.retentionMs()), id -> purge());
+    vertx.setPeriodic(BACKLOG_INTERVAL_MS, id -> outbox.backlog().onSuccess(metrics::backlog));
     return Future.succeededFuture();
   }
 

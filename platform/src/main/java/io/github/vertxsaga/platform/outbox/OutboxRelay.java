@@ -36,15 +36,17 @@ public final class OutboxRelay extends VerticleBase {
   private final Database database;
   private final String serviceName;
   private final OutboxSettings settings;
+  private final OutboxMetrics metrics;
   private Lock leadership;
   private boolean stopping;
   private boolean running;
   private boolean again;
 
-  public OutboxRelay(Database database, String serviceName, OutboxSettings settings) {
+  public OutboxRelay(Database database, String serviceName, OutboxSettings settings, OutboxMetrics metrics) {
     this.database = database;
     this.serviceName = serviceName;
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   @Override
@@ -154,7 +156,7 @@ public final class OutboxRelay extends VerticleBase {
         recordFailure(c, failed, now);
       }
       return null;
-    }).mapEmpty();
+    }).onSuccess(v -> metrics.delivered(outcome.delivered.size())).mapEmpty();
   }
 
   /**
@@ -170,6 +172,7 @@ public final class OutboxRelay extends VerticleBase {
     String error = failed.cause.getMessage() == null ? failed.cause.toString() : failed.cause.getMessage();
     if (failures >= settings.maxFailures()) {
       OutboxStore.markFailed(c, row.id(), attempts, failures, now, now, error);
+      metrics.deadLettered();
       events.error("dead-lettered {} to={} after {} failures: {}", failed.envelope.logLine(), row.destination(),
           failures, error);
       return;
