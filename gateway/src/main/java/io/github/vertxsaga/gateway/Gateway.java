@@ -47,10 +47,12 @@ public final class Gateway {
     return ClusterNode.start(settings.cluster()).compose(node -> {
       Vertx vertx = node.vertx();
       UpstreamDirectory directory = new UpstreamDirectory(vertx, settings, Set.copyOf(GatewayVerticle.DOWNSTREAMS));
-      return Future.all(contract(vertx), TokenVerifier.create(vertx, settings.auth()), directory.start())
+      JsonObject document = document();
+      return Future.all(OpenAPIContract.from(vertx, document.copy()), TokenVerifier.create(vertx, settings.auth()),
+              directory.start())
           .compose(started -> vertx.deployVerticle(new StaleRecordJanitor(node, ServiceDiscovery.create(vertx),
                   StaleRecordJanitor.DEFAULT_INTERVAL_MS))
-              .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(settings, started.resultAt(0), directory,
+              .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(settings, document, started.resultAt(0), directory,
                   started.resultAt(1), () -> node.clusterManager().isActive()),
                   new DeploymentOptions().setInstances(settings.instances()))))
           .map(v -> new Gateway(node))
@@ -58,12 +60,15 @@ public final class Gateway {
     });
   }
 
-  /** The published contract, packaged in the jar; the router is built from it. */
-  static Future<OpenAPIContract> contract(Vertx vertx) {
+  /** The published contract as packaged in the jar, served as written; the router is built from it. */
+  static JsonObject document() {
     try (var in = Gateway.class.getResourceAsStream("/openapi.json")) {
-      return OpenAPIContract.from(vertx, new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
-    } catch (IOException | NullPointerException e) {
-      return Future.failedFuture(new IllegalStateException("openapi.json is missing from the gateway jar", e));
+      if (in == null) {
+        throw new IllegalStateException("openapi.json is missing from the gateway jar");
+      }
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read openapi.json", e);
     }
   }
 

@@ -37,15 +37,17 @@ final class GatewayVerticle extends VerticleBase {
   static final List<String> DOWNSTREAMS = List.of(ServiceNames.ORDER_SERVICE, ServiceNames.INVENTORY_SERVICE);
 
   private final GatewaySettings settings;
+  private final JsonObject document;
   private final OpenAPIContract contract;
   private final UpstreamDirectory directory;
   private final TokenVerifier tokens;
   private final BooleanSupplier clustered;
   private HttpServer server;
 
-  GatewayVerticle(GatewaySettings settings, OpenAPIContract contract, UpstreamDirectory directory,
+  GatewayVerticle(GatewaySettings settings, JsonObject document, OpenAPIContract contract, UpstreamDirectory directory,
                   TokenVerifier tokens, BooleanSupplier clustered) {
     this.settings = settings;
+    this.document = document;
     this.contract = contract;
     this.directory = directory;
     this.tokens = tokens;
@@ -78,7 +80,7 @@ final class GatewayVerticle extends VerticleBase {
         Map.entry("ready", List.of(this::ready)),
         Map.entry("metrics", List.of(PrometheusScrapingHandler.create())),
         Map.entry("openapi", List.of(ctx -> ctx.response().putHeader("Content-Type", "application/json")
-            .end(contract.getRawContract().encodePrettily()))),
+            .end(document.encodePrettily()))),
         Map.entry("issueToken", List.of(issuer())),
         Map.entry("listInventory", List.of(toInventory)),
         Map.entry("getInventoryItem", List.of(toInventory)),

@@ -1,6 +1,9 @@
 package io.github.vertxsaga.order;
 
 import io.github.vertxsaga.platform.db.Database;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +27,9 @@ final class PendingOrderWatch extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    Gauge.builder("orders_pending_overdue", overdue, AtomicLong::get)
+        .description("Orders still PENDING past ORDER_PENDING_DEADLINE_MS at the last check")
+        .register(BackendRegistries.getDefaultNow() != null ? BackendRegistries.getDefaultNow() : new SimpleMeterRegistry());
     vertx.setPeriodic(Math.max(1_000, deadlineMs / 3), id -> check());
     return Future.succeededFuture();
   }
