@@ -128,7 +128,8 @@ final class ProxyHandler {
       detail = failure == null
           ? "no instance of " + service + " is available"
           : "every instance of " + service + " is failing (circuit breakers open)";
-    } else if (failure instanceof TimeoutException) {
+    } else if (failure instanceof TimeoutException || failure instanceof java.util.concurrent.TimeoutException) {
+      // The breaker's timer and the request's idle timeout have the same length: either may fire first.
       status = 504;
       detail = service + " did not answer within the gateway timeout";
     } else {
