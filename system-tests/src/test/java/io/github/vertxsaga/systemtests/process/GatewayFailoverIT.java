@@ -83,6 +83,8 @@ class GatewayFailoverIT {
       assertThat(duringKill).as("GETs sent between the kill and the gateway forgetting the instance").isPositive();
       assertThat(outcomes.stream().filter(o -> o.atNanos() >= killed).map(Outcome::servedBy))
           .as("after the kill only the survivor answers").containsOnly(survivorServedBy);
+      assertThat(gateway.logCount(GatewayLog.instanceFound(doomed)))
+          .as("the gateway, once it forgot the dead instance, never took it back").isEqualTo(1);
     } finally {
       stop.set(true);
       client.shutdownNow();
