@@ -14,7 +14,12 @@ public final class Await {
 
   /** Polls until the condition holds; fails naming what was awaited when {@code limit} passes first. */
   public static void until(String what, Duration limit, BooleanSupplier condition) {
-    value(what, limit, DEFAULT_POLL, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty());
+    until(what, limit, DEFAULT_POLL, condition);
+  }
+
+  /** As {@link #until(String, Duration, BooleanSupplier)}, polling every {@code poll} (to time an event closely). */
+  public static void until(String what, Duration limit, Duration poll, BooleanSupplier condition) {
+    value(what, limit, poll, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty());
   }
 
   /** Polls every {@code poll} until the supplier yields a value, and returns it. */
@@ -28,6 +33,8 @@ public final class Await {
           return value.get();
         }
         lastFailure = null;
+      } catch (GiveUp e) {
+        throw e;
       } catch (RuntimeException e) {
         lastFailure = e; // e.g. connection refused while a process is still starting
       }
@@ -39,6 +46,13 @@ public final class Await {
         throw error;
       }
       pause(poll);
+    }
+  }
+
+  /** Thrown by a probe when waiting longer is pointless (the process it waits for has exited). */
+  public static final class GiveUp extends RuntimeException {
+    public GiveUp(String message) {
+      super(message);
     }
   }
 

@@ -92,7 +92,7 @@ public final class ServiceProcess {
   private ServiceProcess awaitOk(String path, Duration limit) {
     Await.until(name + " answers 200 on " + path + " (log: " + log + ")", limit, () -> {
       if (!process.isAlive()) {
-        throw new IllegalStateException(name + " exited with " + process.exitValue() + " before " + path
+        throw new Await.GiveUp(name + " exited with " + process.exitValue() + " before " + path
             + " answered 200; log " + log + ":\n" + tail(40));
       }
       return Http.get(uri(path)).status() == 200;
