@@ -61,7 +61,10 @@ final class ProxyHandler {
 
   /** Sends to one instance, then (when it is safe) to one other; the service's own 5xx is an answer, not a failure. */
   Future<Answer> exchange(String service, Outgoing outgoing) {
-    return attempt(service, outgoing, new HashSet<>(), null);
+    return attempt(service, outgoing, new HashSet<>(), null)
+        .recover(failure -> failure instanceof ServerError error
+            ? Future.succeededFuture(error.answer) // the service's own 5xx, when no other instance could do better
+            : Future.failedFuture(failure));
   }
 
   private Future<Answer> attempt(String service, Outgoing outgoing, Set<Upstream> tried, Throwable previous) {
@@ -78,7 +81,7 @@ final class ProxyHandler {
                 upstream.address(), failure.toString());
             return attempt(service, outgoing, tried, failure);
           }
-          return failure instanceof ServerError error ? Future.succeededFuture(error.answer) : Future.failedFuture(failure);
+          return Future.failedFuture(failure);
         });
   }
 
@@ -143,6 +146,7 @@ final class ProxyHandler {
           ? "no instance of " + service + " is available"
           : "every instance of " + service + " is failing (circuit breakers open)";
     } else if (isTimeout(last)) {
+      // The breaker's timer and the request's idle timeout have the same length: either may fire first.
       status = 504;
       detail = service + " did not answer within the gateway timeout";
     } else {

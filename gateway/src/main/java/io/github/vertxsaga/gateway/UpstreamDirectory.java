@@ -41,6 +41,8 @@ final class UpstreamDirectory {
   private final MeterRegistry registry = BackendRegistries.getDefaultNow() != null
       ? BackendRegistries.getDefaultNow() : new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
   private volatile Map<String, List<Upstream>> snapshot = Map.of();
+  private long started; // refreshes begun; guarded by this
+  private long applied; // the newest refresh applied; guarded by this
 
   UpstreamDirectory(Vertx vertx, GatewaySettings settings, Set<String> services) {
     this.vertx = vertx;
@@ -57,14 +59,21 @@ final class UpstreamDirectory {
   }
 
   synchronized Future<Void> refresh() {
+    long generation = ++started;
     return discovery.getRecords(record -> HttpEndpoint.TYPE.equals(record.getType())
             && services.contains(record.getName()) && record.getStatus() == io.vertx.servicediscovery.Status.UP)
-        .onSuccess(this::replace)
+        .onSuccess(records -> replace(generation, records))
         .onFailure(e -> log.warn("discovery refresh failed: {}", e.toString()))
         .mapEmpty();
   }
 
-  private synchronized void replace(List<Record> records) {
+  private synchronized void replace(long generation, List<Record> records) {
+    if (generation < applied) {
+      // Reads run in parallel on worker threads: one begun before an unpublish may finish after a newer one, and
+      // applying it would bring a departed instance back.
+      return;
+    }
+    applied = generation;
     Map<String, List<Upstream>> next = new HashMap<>();
     Set<String> seen = new java.util.HashSet<>();
     for (Record record : records) {

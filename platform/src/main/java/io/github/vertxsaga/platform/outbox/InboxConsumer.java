@@ -63,7 +63,16 @@ public final class InboxConsumer extends VerticleBase {
       message.reply(IGNORED);
       return;
     }
-    EventPayload payload = Payloads.read(type.get(), envelope.data());
+    EventPayload payload;
+    try {
+      payload = Payloads.read(type.get(), envelope.data());
+    } catch (RuntimeException e) {
+      // Thrown out of this handler it would leave the request unanswered: a time-out, which the relay never counts,
+      // so the event would be retried forever instead of being parked.
+      events.error("refused {} by={}: unreadable payload: {}", envelope.logLine(), consumerName, e.toString());
+      message.fail(400, "unreadable payload: " + e);
+      return;
+    }
     outbox.inTransaction(envelope.traceId(), (connection, sink) -> {
       if (!OutboxStore.recordInbox(connection, consumerName, envelope, System.currentTimeMillis())) {
         return DUPLICATE;

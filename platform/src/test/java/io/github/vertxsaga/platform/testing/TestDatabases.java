@@ -70,6 +70,34 @@ public final class TestDatabases {
     return new DatabaseSettings(url, user, password, 8);
   }
 
+  /**
+   * Removes a database made by {@link #fresh}, once nothing uses it any more: the PostgreSQL database is dropped (even
+   * if a connection lingers), the H2 files are deleted. Failures are ignored; a leftover only costs disk.
+   */
+  public static void drop(DatabaseSettings settings) {
+    String url = settings.url();
+    if (url.startsWith("jdbc:postgresql:")) {
+      String name = url.substring(url.lastIndexOf('/') + 1);
+      String adminUrl = postgresUrl();
+      if (adminUrl == null || !name.matches("[a-z0-9_]+")) {
+        return;
+      }
+      try (Connection c = DriverManager.getConnection(adminUrl, settings.user(), settings.password());
+           Statement s = c.createStatement()) {
+        s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+      } catch (SQLException e) {
+        // left behind: harmless, every test makes its own
+      }
+    } else if (url.startsWith("jdbc:h2:file:")) {
+      Path file = Path.of(url.substring("jdbc:h2:file:".length(), url.indexOf(';')));
+      try (var files = Files.walk(file.getParent())) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+      } catch (java.io.IOException e) {
+        // left behind in the temporary folder
+      }
+    }
+  }
+
   /** The JDBC URL of the PostgreSQL maintenance database, or null when this run has none. */
   public static String postgresUrl() {
     String url = System.getProperty("test.db.url", "");

@@ -1,0 +1,81 @@
+package io.github.vertxsaga.platform.testing;
+
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * How tests wait: poll a condition until it holds, within a bound, and fail naming what never happened. Never a
+ * sleep standing in for "long enough".
+ */
+public final class Eventually {
+  public static final Duration DEFAULT_LIMIT = Duration.ofSeconds(20);
+  private static final long POLL_MS = 20;
+
+  private Eventually() {
+  }
+
+  public static void until(String what, BooleanSupplier condition) {
+    until(what, DEFAULT_LIMIT, condition);
+  }
+
+  public static void until(String what, Duration limit, BooleanSupplier condition) {
+    value(what, limit, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty());
+  }
+
+  /** Polls until the probe yields a value and returns it; a probe that throws is retried until the bound. */
+  public static <T> T value(String what, Duration limit, Supplier<Optional<T>> probe) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    RuntimeException lastFailure = null;
+    while (true) {
+      try {
+        Optional<T> value = probe.get();
+        if (value.isPresent()) {
+          return value.get();
+        }
+        lastFailure = null;
+      } catch (RuntimeException e) {
+        lastFailure = e;
+      }
+      if (System.nanoTime() > deadline) {
+        AssertionError error = new AssertionError("waited " + limit.toMillis() + " ms, in vain, until " + what);
+        if (lastFailure != null) {
+          error.initCause(lastFailure);
+        }
+        throw error;
+      }
+      try {
+        Thread.sleep(POLL_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting until " + what, e);
+      }
+    }
+  }
+
+  /** The result of a future, waiting at most {@link #DEFAULT_LIMIT}; its failure is rethrown. */
+  public static <T> T result(Future<T> future) {
+    try {
+      return future.await(DEFAULT_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("no result within " + DEFAULT_LIMIT.toMillis() + " ms", e);
+    }
+  }
+
+  /** The failure of a future that must fail, waiting at most {@link #DEFAULT_LIMIT}. */
+  public static Throwable failure(Future<?> future) {
+    try {
+      future.transform(ar -> Future.succeededFuture(ar)).await(DEFAULT_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("no outcome within " + DEFAULT_LIMIT.toMillis() + " ms", e);
+    }
+    if (future.succeeded()) {
+      throw new AssertionError("expected a failure, got " + future.result());
+    }
+    return future.cause();
+  }
+}

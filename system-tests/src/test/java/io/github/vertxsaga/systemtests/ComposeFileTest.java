@@ -1,0 +1,339 @@
+package io.github.vertxsaga.systemtests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * Checks docker-compose.yml against the rest of the repository, since no test here can run Docker: the services,
+ * their health checks and start order, the Dockerfiles and jars they build from, the cluster seeds, and the README's
+ * configuration table.
+ */
+@DisplayName("docker-compose.yml")
+class ComposeFileTest {
+  private static final String POSTGRES = "postgres";
+  private static final String GATEWAY = "gateway";
+  private static final List<String> SERVICE_INSTANCES =
+      List.of("inventory-service-1", "inventory-service-2", "order-service-1", "order-service-2");
+  private static final Pattern README_VARIABLE = Pattern.compile("[A-Z][A-Z0-9_]*[A-Z0-9]");
+  private static final Pattern READY_PORT = Pattern.compile(":(\\d+)/ready");
+  private static final Pattern COPY_JAR = Pattern.compile("(?im)^\\s*COPY\\s+(?:--\\S+\\s+)*(\\S+\\.jar)\\s+\\S+");
+  private static final Pattern MODULE = Pattern.compile("<module>([^<]+)</module>");
+  private static final Pattern CREATE_DATABASE = Pattern.compile("(?i)CREATE\\s+DATABASE\\s+\"?(\\w+)\"?");
+
+  private static Path root;
+  private static Map<String, Object> compose;
+  private static Set<String> documented;
+
+  @BeforeAll
+  static void load() throws IOException {
+    root = projectRoot();
+    compose = yaml(root.resolve("docker-compose.yml"));
+    documented = readmeVariables(Files.readString(root.resolve("README.md")));
+  }
+
+  @Test
+  @DisplayName("runs PostgreSQL, two instances of each service and the gateway")
+  void expectedServices() {
+    List<String> expected = new ArrayList<>(appServices());
+    expected.add(POSTGRES);
+    assertThat(services(compose).keySet()).containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  @Test
+  @DisplayName("sets only variables that the README's configuration table describes")
+  void variablesAreDocumented() {
+    assertThat(documented).as("variables in the README's configuration table").contains("CLUSTER_MEMBERS", "DB_URL");
+    assertThat(undocumentedVariables(compose, documented)).isEmpty();
+  }
+
+  @Test
+  @DisplayName("would notice a variable that the README does not describe")
+  void noticesAnUndocumentedVariable() {
+    Map<String, Object> changed = yamlCopy();
+    Map<String, Object> gateway = map(services(changed).get(GATEWAY));
+    Map<String, String> environment = new LinkedHashMap<>(environment(gateway));
+    environment.put("GATEWAY_TURBO", "true");
+    gateway.put("environment", environment);
+
+    List<String> reported = new ArrayList<>(undocumentedVariables(changed, documented));
+    reported.removeAll(undocumentedVariables(compose, documented));
+    assertThat(reported).containsExactly("gateway sets GATEWAY_TURBO");
+  }
+
+  @Test
+  @DisplayName("gives every service of ours a health check that asks /ready on its own HTTP port, with curl it installs")
+  void healthChecksAskReady() {
+    List<String> problems = new ArrayList<>();
+    for (String name : appServices()) {
+      Map<String, Object> service = map(services(compose).get(name));
+      String check = healthCheck(service);
+      Matcher port = READY_PORT.matcher(check);
+      String httpPort = environment(service).get("HTTP_PORT");
+      if (!port.find()) {
+        problems.add(name + ": the health check does not ask /ready: " + check);
+      } else if (!port.group(1).equals(httpPort)) {
+        problems.add(name + ": the health check asks port " + port.group(1) + " but HTTP_PORT is " + httpPort);
+      }
+      String tool = check.contains("curl") ? "curl" : check.contains("wget") ? "wget" : null;
+      String dockerfile = dockerfile(service);
+      if (tool == null || dockerfile == null || !Pattern.compile("apt-get install[^\\n]*\\b" + tool + "\\b")
+          .matcher(dockerfile.replace("\\\n", " ")).find()) {
+        problems.add(name + ": the health check needs a tool its Dockerfile installs (curl or wget): " + check);
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  @DisplayName("starts each container only once the containers it needs are healthy")
+  void dependenciesWaitForHealth() {
+    List<String> problems = new ArrayList<>();
+    services(compose).forEach((name, value) -> {
+      Object dependsOn = map(value).get("depends_on");
+      if (dependsOn instanceof List<?> list) {
+        problems.add(name + ": depends_on " + list + " only waits for the start, not for health");
+      } else if (dependsOn instanceof Map<?, ?> dependencies) {
+        dependencies.forEach((dependency, how) -> {
+          Object condition = how instanceof Map<?, ?> m ? m.get("condition") : null;
+          if (!"service_healthy".equals(condition)) {
+            problems.add(name + ": depends on " + dependency + " with condition " + condition);
+          }
+        });
+      }
+    });
+    SERVICE_INSTANCES.forEach(name -> {
+      if (!dependencies(name).contains(POSTGRES)) {
+        problems.add(name + " does not wait for postgres");
+      }
+    });
+    if (!dependencies(GATEWAY).containsAll(SERVICE_INSTANCES)) {
+      problems.add("gateway waits for " + dependencies(GATEWAY) + ", not for all of " + SERVICE_INSTANCES);
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  @DisplayName("builds each service of ours from its module's Dockerfile, which copies that module's fat jar")
+  void imagesAreBuiltFromModules() throws IOException {
+    List<String> modules = MODULE.matcher(Files.readString(root.resolve("pom.xml"))).results()
+        .map(m -> m.group(1).trim()).toList();
+    List<String> problems = new ArrayList<>();
+    for (String name : appServices()) {
+      Object build = map(services(compose).get(name)).get("build");
+      if (build == null) {
+        problems.add(name + " has no build");
+        continue;
+      }
+      Path context = buildContext(build);
+      Path dockerfile = context.resolve(build instanceof Map<?, ?> b && b.get("dockerfile") != null
+          ? b.get("dockerfile").toString() : "Dockerfile");
+      String module = root.relativize(context).toString();
+      if (!modules.contains(module)) {
+        problems.add(name + ": the build context " + context + " is not a module of pom.xml " + modules);
+      } else if (!Files.isRegularFile(dockerfile)) {
+        problems.add(name + ": there is no " + dockerfile);
+      } else {
+        Matcher copy = COPY_JAR.matcher(Files.readString(dockerfile));
+        String jar = copy.find() ? copy.group(1) : null;
+        String pom = Files.readString(context.resolve("pom.xml"));
+        if (!("target/" + module + ".jar").equals(jar)) {
+          problems.add(name + ": " + root.relativize(dockerfile) + " copies " + jar + ", not target/" + module + ".jar");
+        } else if (!pom.contains("<artifactId>" + module + "</artifactId>") || !pom.contains("maven-shade-plugin")) {
+          problems.add(name + ": " + module + "/pom.xml does not build the fat jar " + module + "/target/" + module + ".jar");
+        }
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  @DisplayName("seeds the cluster only with services of this file")
+  void clusterMembersExist() {
+    List<String> problems = new ArrayList<>();
+    for (String name : appServices()) {
+      String members = environment(map(services(compose).get(name))).get("CLUSTER_MEMBERS");
+      if (members == null || members.isBlank()) {
+        problems.add(name + " sets no CLUSTER_MEMBERS");
+        continue;
+      }
+      for (String member : members.split(",")) {
+        String host = member.trim().replaceFirst(":\\d+$", "");
+        if (!services(compose).containsKey(host)) {
+          problems.add(name + ": CLUSTER_MEMBERS names " + host + ", which is no service of this file");
+        }
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  @DisplayName("points each service at a database that docker/postgres-init.sql creates")
+  void databasesExist() throws IOException {
+    Set<String> created = new LinkedHashSet<>();
+    CREATE_DATABASE.matcher(Files.readString(root.resolve("docker/postgres-init.sql"))).results()
+        .forEach(m -> created.add(m.group(1).toLowerCase()));
+    List<String> problems = new ArrayList<>();
+    for (String name : SERVICE_INSTANCES) {
+      String url = environment(map(services(compose).get(name))).get("DB_URL");
+      String database = url == null ? null : url.replaceFirst("\\?.*$", "").replaceFirst(".*/", "");
+      if (url == null || !url.startsWith("jdbc:postgresql://postgres:") || !created.contains(database)) {
+        problems.add(name + ": DB_URL " + url + " is not a database of the postgres service " + created);
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  @DisplayName("publishes the gateway on port 8080")
+  void gatewayPublishes8080() {
+    Object ports = map(services(compose).get(GATEWAY)).get("ports");
+    List<String> published = new ArrayList<>();
+    if (ports instanceof List<?> list) {
+      for (Object port : list) {
+        if (port instanceof Map<?, ?> longSyntax) {
+          published.add(longSyntax.get("published") + ":" + longSyntax.get("target"));
+        } else {
+          published.add(String.valueOf(port).replaceFirst("^[0-9.]+:(?=\\d+:)", "").replaceFirst("/tcp$", ""));
+        }
+      }
+    }
+    assertThat(published).contains("8080:8080");
+  }
+
+  /** Every variable a compose service sets that the README's table lacks, as "service sets VARIABLE". */
+  static List<String> undocumentedVariables(Map<String, Object> compose, Set<String> documented) {
+    List<String> missing = new ArrayList<>();
+    services(compose).forEach((name, service) -> environment(map(service)).keySet().stream()
+        .filter(variable -> !documented.contains(variable))
+        .forEach(variable -> missing.add(name + " sets " + variable)));
+    return missing;
+  }
+
+  /** The first column of the README table whose header starts with "variable". */
+  static Set<String> readmeVariables(String readme) {
+    Set<String> variables = new LinkedHashSet<>();
+    boolean inTable = false;
+    for (String line : readme.split("\n")) {
+      String trimmed = line.trim();
+      if (!trimmed.startsWith("|")) {
+        inTable = false;
+        continue;
+      }
+      String[] cells = trimmed.split("\\|");
+      String first = cells.length > 1 ? cells[1].trim() : "";
+      if (first.equalsIgnoreCase("variable")) {
+        inTable = true;
+      } else if (inTable && !first.matches("[-: ]*")) {
+        README_VARIABLE.matcher(first).results().forEach(m -> variables.add(m.group()));
+      }
+    }
+    return variables;
+  }
+
+  private static List<String> appServices() {
+    List<String> all = new ArrayList<>(SERVICE_INSTANCES);
+    all.add(GATEWAY);
+    return all;
+  }
+
+  private static Set<String> dependencies(String name) {
+    Object dependsOn = map(services(compose).get(name)).get("depends_on");
+    Set<String> names = new LinkedHashSet<>();
+    if (dependsOn instanceof Map<?, ?> m) {
+      m.keySet().forEach(k -> names.add(k.toString()));
+    } else if (dependsOn instanceof List<?> l) {
+      l.forEach(k -> names.add(k.toString()));
+    }
+    return names;
+  }
+
+  private static String healthCheck(Map<String, Object> service) {
+    Object healthcheck = service.get("healthcheck");
+    Object test = healthcheck instanceof Map<?, ?> h ? h.get("test") : null;
+    return test instanceof List<?> parts ? String.join(" ", parts.stream().map(String::valueOf).toList())
+        : String.valueOf(test);
+  }
+
+  private static Path buildContext(Object build) {
+    Object context = build instanceof Map<?, ?> b ? b.get("context") : build;
+    return root.resolve(String.valueOf(context)).normalize();
+  }
+
+  /** The text of the Dockerfile a service is built from, or null. */
+  private static String dockerfile(Map<String, Object> service) {
+    Object build = service.get("build");
+    Path file = build == null ? null : buildContext(build).resolve("Dockerfile");
+    try {
+      return file != null && Files.isRegularFile(file) ? Files.readString(file) : null;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> services(Map<String, Object> compose) {
+    return (Map<String, Object>) compose.getOrDefault("services", Map.of());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object value) {
+    return value instanceof Map<?, ?> ? (Map<String, Object>) value : Map.of();
+  }
+
+  /** The environment in either compose form: a map, or a list of KEY=VALUE. */
+  private static Map<String, String> environment(Map<String, Object> service) {
+    Object environment = service.get("environment");
+    Map<String, String> variables = new LinkedHashMap<>();
+    if (environment instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> variables.put(k.toString(), v == null ? null : v.toString()));
+    } else if (environment instanceof List<?> l) {
+      l.forEach(entry -> {
+        String[] pair = entry.toString().split("=", 2);
+        variables.put(pair[0], pair.length > 1 ? pair[1] : null);
+      });
+    }
+    return variables;
+  }
+
+  private static Map<String, Object> yaml(Path file) throws IOException {
+    try (Reader reader = Files.newBufferedReader(file)) {
+      return new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+    }
+  }
+
+  private static Map<String, Object> yamlCopy() {
+    try {
+      return yaml(root.resolve("docker-compose.yml"));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The repository root: Maven's {@code project.root}, or the parent of this module when run from its folder. */
+  static Path projectRoot() {
+    String property = System.getProperty("project.root", "");
+    Path candidate = property.isBlank() ? Path.of("..") : Path.of(property);
+    if (!Files.isRegularFile(candidate.resolve("docker-compose.yml"))) {
+      candidate = Path.of("..");
+    }
+    return candidate.toAbsolutePath().normalize();
+  }
+}
