@@ -61,7 +61,7 @@ final class OutboxBed implements AutoCloseable {
   }
 
   void startRelay(OutboxSettings settings) {
-    result(vertx.deployVerticle(new OutboxRelay(database, SERVICE, settings)));
+    result(vertx.deployVerticle(new OutboxRelay(database, SERVICE, settings, new OutboxMetrics("test"))));
   }
 
   static EventPayload placed(String orderId) {

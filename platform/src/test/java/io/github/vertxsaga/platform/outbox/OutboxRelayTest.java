@@ -196,7 +196,8 @@ class OutboxRelayTest {
   @Test
   @DisplayName("retry delays double from the base with jitter and never exceed the cap")
   void backoffDoublesUpToTheCap() {
-    OutboxRelay relay = new OutboxRelay(null, "unused", new OutboxSettings(1_000, 50, 10, 3, 100, 1_000, 60_000));
+    OutboxRelay relay = new OutboxRelay(null, "unused", new OutboxSettings(1_000, 50, 10, 3, 100, 1_000, 60_000),
+        new OutboxMetrics("test"));
     for (int round = 0; round < 50; round++) {
       assertThat(relay.backoff(1)).isBetween(50L, 100L);
       assertThat(relay.backoff(2)).isBetween(100L, 200L);
