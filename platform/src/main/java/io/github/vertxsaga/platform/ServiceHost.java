@@ -66,6 +66,7 @@ public final class ServiceHost {
   private final ServiceSettings settings;
   private final ClusterNode node;
   private final Database database;
+  private final ServiceDiscovery discovery;
   private final ServiceRegistration registration;
   private TokenVerifier tokens;
   private volatile boolean ready;
@@ -75,6 +76,7 @@ public final class ServiceHost {
     this.settings = settings;
     this.node = node;
     this.database = database;
+    this.discovery = discovery;
     this.registration = new ServiceRegistration(discovery);
   }
 
@@ -118,7 +120,6 @@ public final class ServiceHost {
 
   private Future<ServiceHost> deploy(Module module, TransactionalOutbox outbox) {
     Vertx vertx = node.vertx();
-    ServiceDiscovery discovery = ServiceDiscovery.create(vertx);
     HttpApiVerticle http = new HttpApiVerticle(settings.cluster().host(), settings.httpPort(),
         Duration.ofMillis(Math.max(settings.shutdownGraceMs(), 1_000)), v -> router(v, module, outbox));
     servedBy = settings.serviceName() + "/" + registration.instanceId();
@@ -178,7 +179,10 @@ public final class ServiceHost {
         .onFailure(e -> log.warn("unpublish failed (the janitors will remove the record): {}", e.toString()))
         .onComplete(ar -> vertx.setTimer(Math.max(1, settings.shutdownGraceMs()), id -> drained.complete()));
     return drained.future()
-        .compose(v -> vertx.close())
+        .compose(v -> {
+          discovery.close();
+          return vertx.close();
+        })
         .onComplete(ar -> {
           database.close();
           log.info("{} stopped", settings.serviceName());

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,20 +106,18 @@ public final class OutboxRelay extends VerticleBase {
   /** Delivers what is due; true when the batch was full and more rows may be waiting. */
   private Future<Boolean> pass() {
     long now = System.currentTimeMillis();
-    return database.read(c -> new Batch(OutboxStore.due(c, now, settings.batchSize()), OutboxStore.blockedStreams(c, now)))
-        .compose(batch -> {
+    return database.read(c -> OutboxStore.due(c, now, settings.batchSize()))
+        .compose(rows -> {
           Map<String, List<OutboxRow>> streams = new LinkedHashMap<>();
-          for (OutboxRow row : batch.rows) {
-            String key = OutboxStore.streamKey(row.destination(), row.aggregateId());
-            if (!batch.blocked.contains(key)) {
-              streams.computeIfAbsent(key, k -> new ArrayList<>()).add(row);
-            }
+          for (OutboxRow row : rows) {
+            streams.computeIfAbsent(OutboxStore.streamKey(row.destination(), row.aggregateId()), k -> new ArrayList<>())
+                .add(row);
           }
           Outcome outcome = new Outcome();
-          List<Future<Void>> deliveries = streams.values().stream().map(rows -> deliverInOrder(rows, 0, outcome)).toList();
+          List<Future<Void>> deliveries = streams.values().stream().map(stream -> deliverInOrder(stream, 0, outcome)).toList();
           return Future.join(deliveries)
               .transform(ignored -> record(outcome))
-              .map(v -> batch.rows.size() == settings.batchSize() && !outcome.delivered.isEmpty());
+              .map(v -> rows.size() == settings.batchSize() && !outcome.delivered.isEmpty());
         });
   }
 
@@ -187,9 +184,6 @@ public final class OutboxRelay extends VerticleBase {
   long backoff(int attempts) {
     long ceiling = Math.min(settings.backoffMaxMs(), settings.backoffBaseMs() << Math.min(attempts - 1, 20));
     return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
-  }
-
-  private record Batch(List<OutboxRow> rows, Set<String> blocked) {
   }
 
   private record Failed(OutboxRow row, EventEnvelope envelope, Throwable cause) {

@@ -8,9 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /** The SQL of the outbox and inbox tables, in one place. */
 final class OutboxStore {
@@ -33,13 +31,24 @@ final class OutboxStore {
     }
   }
 
-  /** The oldest undelivered rows that are due, in commit-independent id order. */
+  /**
+   * The oldest undelivered rows that may go now, in id order (never "after the last id seen", so a late commit is
+   * not skipped). A row waiting for its retry holds back the later rows of its stream (destination and order), so
+   * the order per aggregate is kept; it does not hold back anything else, however many such rows there are.
+   */
   static List<OutboxRow> due(Connection c, long now, int limit) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
-        SELECT id, aggregate_id, destination, envelope, attempts, failures, next_attempt_at FROM outbox
-        WHERE delivered_at IS NULL AND dead_at IS NULL
-        ORDER BY id LIMIT ?""")) {
-      ps.setInt(1, limit);
+        SELECT o.id, o.aggregate_id, o.destination, o.envelope, o.attempts, o.failures, o.next_attempt_at
+        FROM outbox o
+        WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.next_attempt_at <= ?
+          AND NOT EXISTS (
+            SELECT 1 FROM outbox w
+            WHERE w.destination = o.destination AND w.aggregate_id = o.aggregate_id AND w.id < o.id
+              AND w.delivered_at IS NULL AND w.dead_at IS NULL AND w.next_attempt_at > ?)
+        ORDER BY o.id LIMIT ?""")) {
+      ps.setLong(1, now);
+      ps.setLong(2, now);
+      ps.setInt(3, limit);
       List<OutboxRow> rows = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -48,22 +57,6 @@ final class OutboxStore {
         }
       }
       return rows;
-    }
-  }
-
-  /** Streams (destination, aggregate) whose oldest undelivered row waits for a retry: nothing after it may pass. */
-  static Set<String> blockedStreams(Connection c, long now) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("""
-        SELECT DISTINCT destination, aggregate_id FROM outbox
-        WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at > ?""")) {
-      ps.setLong(1, now);
-      Set<String> blocked = new HashSet<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          blocked.add(streamKey(rs.getString(1), rs.getString(2)));
-        }
-      }
-      return blocked;
     }
   }
 
