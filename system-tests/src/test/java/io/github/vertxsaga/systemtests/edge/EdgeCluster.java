@@ -7,6 +7,7 @@ import io.github.vertxsaga.order.OrderService;
 import io.github.vertxsaga.platform.ServiceHost;
 import io.github.vertxsaga.platform.config.DatabaseSettings;
 import io.github.vertxsaga.platform.testing.TestDatabases;
+import io.github.vertxsaga.platform.testing.TestTokens;
 import io.vertx.core.Future;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -24,8 +25,8 @@ import java.util.UUID;
  * configured through the same environment variables as in production (a map instead of the process environment).
  */
 final class EdgeCluster implements AutoCloseable {
-  static final String SECRET = "edge-tests-secret-0123456789abcdef0123456789";
-  static final String USERS = "alice:alice-pw:customer,bob:bob-pw:customer,admin:admin-pw:admin";
+  static final String SECRET = TestTokens.SECRET;
+  static final String USERS = TestTokens.USERS;
 
   final int gatewayPort;
   final int orderPort;
