@@ -248,6 +248,45 @@ class OrderSagaTest {
     system.assertInvariantAtRest();
   }
 
+  @ParameterizedTest(name = "on {0}")
+  @MethodSource("databases")
+  @DisplayName("an answer order-service keeps refusing is dead-lettered, listed on /admin/dead-letters, and delivered "
+      + "once an operator requeues it")
+  void deadLetterIsRequeuedOverHttp(Kind kind) {
+    SagaSystem system = system(kind);
+    String pin = sku("pin");
+    system.restock(pin, 4);
+    // OrderPlaced for an order order-service does not know (yet): inventory reserves, order-service refuses the answer.
+    String id = UUID.randomUUID().toString();
+    List<LineItem> lines = List.of(new LineItem(pin, 1));
+    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), "dl-" + id, 1,
+        Instant.now());
+    assertThat(result(system.orderHost().node().vertx().eventBus().<String>request(Addresses.INVENTORY_EVENTS, placed))
+        .body()).isEqualTo(InboxConsumer.APPLIED);
+
+    JsonObject letter = Eventually.value("inventory's answer is dead-lettered", SagaSystem.SETTLE, () -> {
+      JsonObject page = json(system.call(HttpMethod.GET, system.inventoryPort(), "/admin/dead-letters", null), 200);
+      return page.getJsonArray("items").stream().map(JsonObject.class::cast)
+          .filter(item -> id.equals(item.getString("orderId"))).findFirst();
+    });
+    assertThat(letter.getString("type")).isEqualTo("InventoryReserved");
+    assertThat(letter.getString("destination")).isEqualTo(Addresses.ORDER_EVENTS);
+    assertThat(letter.getInteger("failures")).isEqualTo(SagaSystem.OUTBOX.maxFailures());
+    assertThat(letter.getString("error")).contains("unknown order " + id);
+    assertThat(system.outbox(system.inventoryPort()).getLong("deadLettered")).isOne();
+
+    insertPendingOrder(system, id, lines);
+    HttpResponse<Buffer> requeued = system.call(HttpMethod.POST, system.inventoryPort(),
+        "/admin/dead-letters/" + letter.getLong("id") + "/requeue", null);
+
+    assertThat(json(requeued, 202).getString("status")).isEqualTo("REQUEUED");
+    assertThat(system.settled(id).getString("status")).isEqualTo("CONFIRMED");
+    assertThat(system.stock(pin)).isEqualTo(new Stock(3, 1));
+    assertProblem(system.call(HttpMethod.POST, system.inventoryPort(),
+        "/admin/dead-letters/" + letter.getLong("id") + "/requeue", null), 404);
+    system.assertInvariantAtRest();
+  }
+
   private static void insertPendingOrder(SagaSystem system, String id, List<LineItem> lines) {
     long now = System.currentTimeMillis();
     result(system.orderHost().database().inTransaction(c -> {

@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SagaSystem implements AutoCloseable {
   /** Fast retries so an outage ends quickly; ack time-out long enough for a loaded 2-core machine. */
-  static final OutboxSettings OUTBOX = new OutboxSettings(3_000, 100, 200, 5, 10, 200, 86_400_000L);
+  static final OutboxSettings OUTBOX = new OutboxSettings(5_000, 100, 200, 5, 10, 200, 86_400_000L);
   static final Duration SETTLE = Duration.ofSeconds(30);
 
   private static final Logger log = LoggerFactory.getLogger(SagaSystem.class);
