@@ -55,9 +55,12 @@ final class OutboxBed implements AutoCloseable {
     return new OutboxBed(vertx, settings, database);
   }
 
-  /** Quick settings: polls every 50 ms, retries after 10 ms doubling to 200 ms. */
+  /**
+   * Quick settings: polls every 50 ms, retries after 10 ms doubling to 200 ms. The ack time-out is generous, so a
+   * slow machine never turns a consumer's answer into an uncounted time-out.
+   */
   static OutboxSettings fastSettings(int maxFailures) {
-    return new OutboxSettings(2_000, 50, 100, maxFailures, 10, 200, 86_400_000L);
+    return new OutboxSettings(10_000, 50, 100, maxFailures, 10, 200, 86_400_000L);
   }
 
   void startRelay(OutboxSettings settings) {
