@@ -16,6 +16,7 @@ import io.github.vertxsaga.platform.config.ServiceSettings;
 import io.github.vertxsaga.platform.discovery.ServiceRegistration;
 import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.platform.testing.TestDatabases;
+import io.github.vertxsaga.platform.testing.TestTokens;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -61,6 +62,7 @@ final class SagaSystem implements AutoCloseable {
   private final WebClient web = WebClient.create(client, new WebClientOptions().setDefaultHost("127.0.0.1"),
       new PoolOptions().setHttp1MaxSize(64));
   private final Map<String, Long> restocked = new ConcurrentHashMap<>();
+  private final String adminToken = TestTokens.token(client, "admin", "admin");
   private volatile ServiceHost inventory;
   private volatile ServiceHost order;
   private volatile Gateway gateway;
@@ -92,7 +94,7 @@ final class SagaSystem implements AutoCloseable {
   }
 
   private ServiceSettings settings(String service, DatabaseSettings database) {
-    return new ServiceSettings(service, 0, cluster, database, OUTBOX, 0, "");
+    return new ServiceSettings(service, 0, cluster, database, OUTBOX, 0, "", TestTokens.settings());
   }
 
   private void startOrders() {
@@ -128,7 +130,17 @@ final class SagaSystem implements AutoCloseable {
   /** Starts the gateway on a free port, and waits until it knows an instance of each service. */
   void startGateway() {
     gatewayPort = ClusterPorts.free();
-    gateway = result(Gateway.start(new GatewaySettings(gatewayPort, cluster, 5_000, 5, 5_000, 200, 1)));
+    Map<String, String> environment = new HashMap<>(Map.of(
+        "HTTP_PORT", Integer.toString(gatewayPort),
+        "CLUSTER_NAME", cluster.name(),
+        "CLUSTER_PORT", Integer.toString(cluster.port()),
+        "CLUSTER_MEMBERS", String.join(",", cluster.members()),
+        "JWT_SECRET", TestTokens.SECRET,
+        "AUTH_USERS", TestTokens.USERS,
+        "DISCOVERY_REFRESH_MS", "200",
+        "GATEWAY_INSTANCES", "1"));
+    environment.putAll(Map.of("RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000")); // tests burst
+    gateway = result(Gateway.start(GatewaySettings.from(environment)));
     Eventually.until("the gateway is ready", SETTLE, () -> call(HttpMethod.GET, gatewayPort, "/ready", null)
         .statusCode() == 200);
   }
@@ -170,7 +182,8 @@ final class SagaSystem implements AutoCloseable {
   }
 
   Future<HttpResponse<Buffer>> callAsync(HttpMethod method, int port, String path, Object body) {
-    var request = web.request(method, port, "127.0.0.1", path);
+    // The tests act as the operator: an admin sees every order and may restock.
+    var request = web.request(method, port, "127.0.0.1", path).putHeader("Authorization", "Bearer " + adminToken);
     if (body == null) {
       return request.send();
     }
