@@ -39,7 +39,8 @@ class BinRunIT {
   private static final Duration CONFIRMED_WITHIN = Duration.ofSeconds(30);
   private static final Duration EXITS_WITHIN = Duration.ofSeconds(30);
   /** What bin/run and the services read: a developer's own settings must not leak into the run. */
-  private static final Pattern SETTING = Pattern.compile("(CLUSTER|GATEWAY|BREAKER|DB|OUTBOX|ORDER|INVENTORY)_\\w+"
+  private static final Pattern SETTING = Pattern.compile(
+      "(CLUSTER|GATEWAY|BREAKER|DB|OUTBOX|ORDER|INVENTORY|JWT|AUTH|RATE_LIMIT)_\\w+"
       + "|LOG_LEVEL|HTTP_PORT|DISCOVERY_REFRESH_MS|SHUTDOWN_GRACE_MS|FAULT_HALT_AFTER_APPLY|DATA_DIR|LOG_DIR");
   private static final List<String> JARS = List.of("inventory-service/target/inventory-service.jar",
       "order-service/target/order-service.jar", "gateway/target/gateway.jar");
@@ -93,16 +94,21 @@ class BinRunIT {
     Files.writeString(logs.resolve("time-to-ready.txt"), timing);
 
     String gateway = "http://127.0.0.1:" + port;
+    // As a new user would: sign in with the demo accounts bin/run printed.
+    Map<String, String> passwords = printedPasswords();
+    String admin = token(gateway, "admin", passwords.get("admin"));
+    String alice = token(gateway, "alice", passwords.get("alice"));
     String sku = "BINRUN-" + UUID.randomUUID().toString().substring(0, 8);
-    HttpResponse<String> restocked = send("POST", gateway + "/api/inventory/" + sku + "/restock", "{\"quantity\":5}");
+    HttpResponse<String> restocked = send("POST", gateway + "/api/inventory/" + sku + "/restock", "{\"quantity\":5}",
+        admin);
     assertThat(restocked.statusCode()).as(restocked.body()).isEqualTo(200);
 
     HttpResponse<String> placed = send("POST", gateway + "/api/orders",
-        "{\"items\":[{\"sku\":\"" + sku + "\",\"quantity\":2}]}");
+        "{\"items\":[{\"sku\":\"" + sku + "\",\"quantity\":2}]}", alice);
     assertThat(placed.statusCode()).as(placed.body()).isEqualTo(202);
     String location = placed.headers().firstValue("Location").orElseThrow();
-    assertThat(awaitStatus(gateway + location, "CONFIRMED")).isEqualTo("CONFIRMED");
-    JsonObject stock = new JsonObject(send("GET", gateway + "/api/inventory/" + sku, null).body());
+    assertThat(awaitStatus(gateway + location, "CONFIRMED", alice)).isEqualTo("CONFIRMED");
+    JsonObject stock = new JsonObject(send("GET", gateway + "/api/inventory/" + sku, null, alice).body());
     assertThat(stock.getLong("available")).isEqualTo(3);
     assertThat(stock.getLong("reserved")).isEqualTo(2);
 
@@ -149,11 +155,37 @@ class BinRunIT {
     throw new AssertionError(ready + " did not answer 200 within " + READY_WITHIN);
   }
 
-  private static String awaitStatus(String order, String wanted) throws Exception {
+  /** The accounts bin/run announced: {@code users (AUTH_USERS): alice:pw:customer bob:pw:customer admin:pw:admin}. */
+  private Map<String, String> printedPasswords() throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos(); // it prints just after /ready answers
+    java.util.Optional<String> printed = java.util.Optional.empty();
+    while (printed.isEmpty() && System.nanoTime() < deadline) {
+      printed = Files.readAllLines(output).stream().filter(l -> l.contains("users (AUTH_USERS):")).findFirst();
+      if (printed.isEmpty()) {
+        Thread.sleep(100);
+      }
+    }
+    String line = printed.orElseThrow(() -> new AssertionError("bin/run printed no demo accounts; see " + output));
+    Map<String, String> passwords = new java.util.HashMap<>();
+    for (String account : line.substring(line.indexOf(':', line.indexOf("AUTH_USERS")) + 1).trim().split(" ")) {
+      String[] parts = account.split(":");
+      passwords.put(parts[0], parts[1]);
+    }
+    return passwords;
+  }
+
+  private static String token(String gateway, String user, String password) throws Exception {
+    HttpResponse<String> response = send("POST", gateway + "/api/auth/token",
+        new JsonObject().put("username", user).put("password", password).encode(), null);
+    assertThat(response.statusCode()).as("token for " + user + ": " + response.body()).isEqualTo(200);
+    return new JsonObject(response.body()).getString("access_token");
+  }
+
+  private static String awaitStatus(String order, String wanted, String token) throws Exception {
     long deadline = System.nanoTime() + CONFIRMED_WITHIN.toNanos();
     String status = null;
     while (System.nanoTime() < deadline) {
-      HttpResponse<String> response = send("GET", order, null);
+      HttpResponse<String> response = send("GET", order, null, token);
       if (response.statusCode() == 200) {
         status = new JsonObject(response.body()).getString("status");
         if (wanted.equals(status)) {
@@ -165,8 +197,11 @@ class BinRunIT {
     return status;
   }
 
-  private static HttpResponse<String> send(String method, String uri, String json) throws Exception {
+  private static HttpResponse<String> send(String method, String uri, String json, String token) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
     if (json == null) {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
