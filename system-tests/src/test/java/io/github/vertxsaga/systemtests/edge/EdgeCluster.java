@@ -49,12 +49,19 @@ final class EdgeCluster implements AutoCloseable {
 
   /** Starts the three, with {@code gatewayEnv} added to the gateway's environment (rate limits and the like). */
   static EdgeCluster start(TestDatabases.Kind kind, int clusterPort, Map<String, String> gatewayEnv) {
+    return start(kind, clusterPort, Map.of(), gatewayEnv);
+  }
+
+  /** As above, with {@code everyEnv} added to every JVM's environment (an empty value unsets a variable). */
+  static EdgeCluster start(TestDatabases.Kind kind, int clusterPort, Map<String, String> everyEnv,
+                           Map<String, String> gatewayEnv) {
     String cluster = "edge-" + UUID.randomUUID().toString().substring(0, 8);
     Map<String, String> common = new HashMap<>(Map.of(
         "CLUSTER_NAME", cluster,
         "CLUSTER_PORT", Integer.toString(clusterPort),
         "CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort + ",127.0.0.1:" + (clusterPort + 1) + ",127.0.0.1:" + (clusterPort + 2),
         "JWT_SECRET", SECRET));
+    common.putAll(everyEnv);
     int inventoryPort = freePort();
     int orderPort = freePort();
     int gatewayPort = freePort();

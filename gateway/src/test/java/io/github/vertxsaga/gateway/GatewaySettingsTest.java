@@ -1,0 +1,51 @@
+package io.github.vertxsaga.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class GatewaySettingsTest {
+  private static final String SECRET = "a-secret-of-at-least-thirty-two-bytes!";
+
+  @Test
+  @DisplayName("the gateway refuses to start without a token key: vertx-auth-jwt would accept unsigned tokens")
+  void noKeyNoStart() {
+    assertThatThrownBy(() -> GatewaySettings.from(Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JWT_SECRET");
+  }
+
+  @Test
+  @DisplayName("a secret shorter than 32 bytes is refused")
+  void shortSecret() {
+    assertThatThrownBy(() -> GatewaySettings.from(Map.of("JWT_SECRET", "too-short")))
+        .hasMessageContaining("at least 32 bytes");
+  }
+
+  @Test
+  @DisplayName("the built-in issuer needs the secret to sign with")
+  void issuerNeedsSecret() {
+    assertThatThrownBy(() -> GatewaySettings.from(Map.of("JWT_JWKS_URL", "http://idp.test/jwks")))
+        .hasMessageContaining("AUTH_ISSUER_ENABLED");
+    assertThat(GatewaySettings.from(Map.of("JWT_JWKS_URL", "http://idp.test/jwks", "AUTH_ISSUER_ENABLED", "false"))
+        .issuerEnabled()).isFalse();
+  }
+
+  @Test
+  @DisplayName("AUTH_USERS entries need a known role, and a bad one names the variable")
+  void users() {
+    assertThat(GatewaySettings.from(Map.of("JWT_SECRET", SECRET, "AUTH_USERS", "a:pw:customer,b:pw:admin")).users())
+        .hasSize(2);
+    assertThatThrownBy(() -> GatewaySettings.from(Map.of("JWT_SECRET", SECRET, "AUTH_USERS", "a:pw:root")))
+        .hasMessageContaining("AUTH_USERS");
+  }
+
+  @Test
+  @DisplayName("a malformed number names its variable")
+  void malformedNumber() {
+    assertThatThrownBy(() -> GatewaySettings.from(Map.of("JWT_SECRET", SECRET, "GATEWAY_REQUEST_TIMEOUT_MS", "soon")))
+        .hasMessageContaining("GATEWAY_REQUEST_TIMEOUT_MS");
+  }
+}
