@@ -2,6 +2,7 @@ package io.github.vertxsaga.platform.auth;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
@@ -27,11 +28,13 @@ public final class TokenVerifier {
 
   private final Vertx vertx;
   private final AuthSettings settings;
+  private final HttpClient jwksClient;
   private volatile JWTAuth provider;
 
   private TokenVerifier(Vertx vertx, AuthSettings settings) {
     this.vertx = vertx;
     this.settings = settings;
+    this.jwksClient = settings.jwksUrl() == null ? null : vertx.createHttpClient();
   }
 
   /** Loads the keys (fetching the JWKS when configured, and refreshing it periodically). */
@@ -63,7 +66,7 @@ public final class TokenVerifier {
   }
 
   private Future<List<JsonObject>> fetchJwks() {
-    return vertx.createHttpClient()
+    return jwksClient
         .request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(settings.jwksUrl()).setTimeout(5_000))
         .compose(request -> request.send())
         .compose(response -> response.statusCode() == 200

@@ -33,7 +33,6 @@ public final class TransactionalOutbox {
   public <T> Future<T> inTransaction(String traceId, OutboxWork<T> work) {
     List<EventEnvelope> emitted = new ArrayList<>(2);
     return database.inTransaction(connection -> {
-      emitted.clear(); // a retried body must not report the events of a rolled-back attempt
       long now = System.currentTimeMillis();
       return work.apply(connection, (payload, sequence) -> {
         EventEnvelope envelope = EventEnvelope.wrap(payload, traceId, sequence, Instant.ofEpochMilli(now));
