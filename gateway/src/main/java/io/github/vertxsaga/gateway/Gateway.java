@@ -48,7 +48,8 @@ public final class Gateway {
       Vertx vertx = node.vertx();
       UpstreamDirectory directory = new UpstreamDirectory(vertx, settings, Set.copyOf(GatewayVerticle.DOWNSTREAMS));
       JsonObject document = document();
-      return Future.all(OpenAPIContract.from(vertx, document.copy()), TokenVerifier.create(vertx, settings.auth()),
+      return Future.all(OpenAPIContract.from(vertx, document.copy()).map(PrebuiltValidators::of),
+              TokenVerifier.create(vertx, settings.auth()),
               directory.start())
           .compose(started -> vertx.deployVerticle(new StaleRecordJanitor(node, ServiceDiscovery.create(vertx),
                   StaleRecordJanitor.DEFAULT_INTERVAL_MS))

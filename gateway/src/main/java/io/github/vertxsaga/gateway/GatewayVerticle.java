@@ -62,7 +62,8 @@ final class GatewayVerticle extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions().setPort(settings.httpPort())
         .setHost(settings.cluster().host().equals("127.0.0.1") ? "0.0.0.0" : settings.cluster().host())
         .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024));
-    return server.requestHandler(router(proxy)).listen(settings.httpPort());
+    // listen() takes host and port from the options; listen(port) would bind every interface whatever the host.
+    return server.requestHandler(router(proxy)).listen();
   }
 
   @Override

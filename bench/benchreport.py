@@ -1,0 +1,400 @@
+"""Merges the fragments of a bin/bench run into one JSON document and renders it as Markdown, goals first."""
+import glob
+import json
+import os
+
+from benchtool import read_json, write_json
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+MIB = 1024.0
+
+
+def load_fragments(run_dir):
+    fragments = {}
+    for path in sorted(glob.glob(os.path.join(run_dir, "fragments", "*.json"))):
+        fragments[os.path.basename(path)[:-5]] = read_json(path)
+    return fragments
+
+
+def peak_rss(run_dir, phases):
+    """Highest RSS (MiB) per process name within the given phases ([start, end] epoch ms), from the sampler."""
+    peaks = {}
+    try:
+        lines = open(os.path.join(run_dir, "rss.samples")).read().split("\n")
+    except OSError:
+        return peaks
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        stamp, name, _pid, rss = int(parts[0]), parts[1], parts[2], int(parts[3])
+        if any(start <= stamp <= end for start, end in phases):
+            peaks[name] = max(peaks.get(name, 0), round(rss / MIB, 1))
+    return peaks
+
+
+def ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+
+def build(run_dir):
+    f = load_fragments(run_dir)
+    doc = {"run": f.get("machine", {})}
+
+    # 1. proxies
+    names = ["gateway", "gateway-nojwt", "nginx", "haproxy", "direct"]
+    proxy = {"runs": {}, "paced": {}}
+    for name in names:
+        if f.get(f"proxy-{name}"):
+            proxy["runs"][name] = f[f"proxy-{name}"]
+        if f.get(f"proxy-{name}-paced"):
+            proxy["paced"][name] = f[f"proxy-{name}-paced"]
+    runs = proxy["runs"]
+
+    def rps(name):
+        return runs.get(name, {}).get("rps")
+
+    proxy["ratios"] = {
+        "gateway/nginx": ratio(rps("gateway"), rps("nginx")),
+        "gateway/haproxy": ratio(rps("gateway"), rps("haproxy")),
+        "gateway/direct": ratio(rps("gateway"), rps("direct")),
+        "gateway-nojwt/nginx": ratio(rps("gateway-nojwt"), rps("nginx")),
+        "gateway-nojwt/haproxy": ratio(rps("gateway-nojwt"), rps("haproxy")),
+        "gateway-nojwt/direct": ratio(rps("gateway-nojwt"), rps("direct")),
+    }
+    paced = proxy["paced"]
+    if paced.get("gateway") and paced.get("direct"):
+        proxy["added_p99_at_half_nginx_ms"] = round(
+            (paced["gateway"]["latency_us"]["p99"] - paced["direct"]["latency_us"]["p99"]) / 1000.0, 3)
+    if paced.get("gateway-nojwt") and paced.get("direct"):
+        proxy["added_p99_at_half_nginx_nojwt_ms"] = round(
+            (paced["gateway-nojwt"]["latency_us"]["p99"] - paced["direct"]["latency_us"]["p99"]) / 1000.0, 3)
+    proxy["settings"] = f.get("proxy-settings", {})
+    doc["proxy"] = proxy
+
+    # 2. saga and 3. outbox
+    saga = {}
+    for db in ("postgresql", "h2"):
+        s = f.get(f"saga-{db}")
+        if not s:
+            continue
+        peak = next((step for step in s["steps"] if step["name"] == s.get("peak")), None)
+        s["peak_step"] = peak
+        saga[db] = s
+    saga["pgbench"] = f.get("pgbench")
+    doc["saga"] = saga
+    outbox = {}
+    pg = saga.get("postgresql")
+    if pg:
+        light = next((p for p in pg.get("paced", []) if p["target_rate"] and p["target_rate"] <= 50), None)
+        outbox["light"] = {"load": f"{light['target_rate']} orders/s", "lag_ms": light["outbox_lag_ms"]} if light else None
+        if pg.get("peak_step"):
+            outbox["peak"] = {"load": f"{pg['peak_step']['name']} ({pg['peak_step']['completed_per_s']} orders/s)",
+                              "lag_ms": pg["peak_step"]["outbox_lag_ms"]}
+    doc["outbox"] = outbox
+
+    # 4. cluster
+    doc["cluster"] = {"cold_start": {db: f.get(f"cold-start-{db}") for db in ("postgresql", "h2")
+                                     if f.get(f"cold-start-{db}")},
+                      "kill": f.get("kill")}
+
+    # 5. memory
+    phases = f.get("phases", {})
+    memory = {"idle": (f.get("memory") or {}).get("snapshots", {})}
+    for system in ("postgresql", "h2"):
+        windows = [v for k, v in phases.items() if k.startswith(system + "-load")]
+        if windows:
+            memory.setdefault("peak", {})[system] = peak_rss(run_dir, windows)
+    memory["jvm_options"] = (f.get("machine") or {}).get("java_options", "")
+    doc["memory"] = memory
+    doc["goals"] = goals(doc)
+    return doc
+
+
+def goals(doc):
+    rows = []
+    proxy = doc.get("proxy", {})
+    r = proxy.get("ratios", {})
+    rows.append(("Gateway throughput vs nginx", ">= 1.0x", r.get("gateway/nginx"),
+                 lambda v: v >= 1.0, lambda v: f"{v}x (without JWT at the gateway: "
+                                               f"{r.get('gateway-nojwt/nginx')}x)"))
+    added = proxy.get("added_p99_at_half_nginx_ms")
+    rate = (proxy.get("paced", {}).get("gateway") or {}).get("target_rate")
+    rows.append((f"Added p99 over direct at half nginx's peak ({rate} req/s)", "<= 1 ms", added,
+                 lambda v: v <= 1.0, lambda v: f"{v:+.2f} ms (without JWT: "
+                                               f"{proxy.get('added_p99_at_half_nginx_nojwt_ms')} ms)"))
+    pg = doc.get("saga", {}).get("postgresql") or {}
+    peak = pg.get("peak_step") or {}
+    rows.append(("Saga orders/s on PostgreSQL (completed)", ">= 400", peak.get("completed_per_s"),
+                 lambda v: v >= 400, lambda v: f"{v:.0f}/s at {peak.get('connections')} connections"))
+    paced200 = next((p for p in pg.get("paced", []) if p["target_rate"] == 200), None)
+    p99 = (paced200 or {}).get("accepted_to_confirmed_ms", {}).get("p99")
+    rows.append(("Accepted-to-CONFIRMED p99 at 200 orders/s (PostgreSQL)", "< 100 ms", p99,
+                 lambda v: v < 100, lambda v: f"{v:.0f} ms (p50 "
+                                              f"{paced200['accepted_to_confirmed_ms'].get('p50'):.0f} ms)"))
+    outbox = doc.get("outbox", {})
+    for key in ("light", "peak"):
+        lag = ((outbox.get(key) or {}).get("lag_ms") or {}).get("all") or {}
+        rows.append((f"Outbox commit-to-handled p50, {key} load ({(outbox.get(key) or {}).get('load')})", "< 5 ms",
+                     lag.get("p50"), lambda v: v < 5, lambda v: f"{v} ms"))
+        rows.append((f"Outbox commit-to-handled p99, {key} load", "< 50 ms", lag.get("p99"),
+                     lambda v: v < 50, lambda v: f"{v} ms (max {lag.get('max')} ms)"))
+    cold = doc.get("cluster", {}).get("cold_start", {})
+    for db, c in cold.items():
+        value = c.get("first_proxied_answer_ms") or c.get("all_ready_ms")
+        rows.append((f"Cold start to a routed request, whole system ({db})", "< 10 s",
+                     value / 1000.0 if value else None, lambda v: v < 10, lambda v: f"{v:.1f} s"))
+    kill = doc.get("cluster", {}).get("kill") or {}
+    routed = kill.get("gateway_routes_around_ms")
+    rows.append(("kill -9 of an instance to the gateway routing around it", "< 5 s",
+                 routed / 1000.0 if routed is not None else None, lambda v: v < 5,
+                 lambda v: f"{v:.2f} s (survivors drop its record at "
+                           f"{(kill.get('survivors_dropped_record_ms') or 0) / 1000:.1f} s)"))
+    peaks = doc.get("memory", {}).get("peak", {})
+    worst = None
+    for system, values in peaks.items():
+        for name, value in values.items():
+            if worst is None or value > worst[1]:
+                worst = (f"{name}, {system}", value)
+    rows.append(("RSS per service under load (worst)", "<= 256 MiB", worst[1] if worst else None,
+                 lambda v: v <= 256, lambda v: f"{v:.0f} MiB ({worst[0]})"))
+    result = []
+    for goal, target, value, check, show in rows:
+        result.append({"goal": goal, "target": target, "measured": value,
+                       "shown": show(value) if value is not None else "not measured",
+                       "met": bool(check(value)) if value is not None else None})
+    return result
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def markdown(doc):
+    run = doc.get("run", {})
+    out = []
+    w = out.append
+    w("# Benchmarks")
+    w("")
+    w(f"Measured by `bin/bench` on {run.get('started', '?')} (run `{run.get('run_id', '?')}`), "
+      f"branch `{run.get('git_branch', '?')}` at `{run.get('git_commit', '?')}`{' (with uncommitted changes)' if run.get('git_dirty') else ''}.")
+    w("")
+    w("Reproduce with:")
+    w("")
+    w("```sh")
+    w(run.get("command", "bin/bench"))
+    w("```")
+    w("")
+    w("| machine | |")
+    w("| --- | --- |")
+    w(f"| CPU | {run.get('cpu_model', '?')}, `nproc` = {run.get('nproc', '?')} |")
+    w(f"| memory | {run.get('memory', '?')} |")
+    w(f"| Java | {run.get('java_version', '?')} |")
+    w(f"| kernel | {run.get('kernel', '?')} |")
+    w(f"| PostgreSQL | {run.get('postgresql', '?')} |")
+    w(f"| tools | {run.get('tools', '?')} |")
+    w(f"| load average (1/5/15 min) | at start {run.get('load_start', '?')}, at end {run.get('load_end', '?')} |")
+    w(f"| duration | {run.get('duration_s', '?')} s |")
+    w("")
+    w("Other work ran on this machine at the same time (the load averages above say how much), and every process of "
+      "the benchmark (load generator, proxies, JVMs, PostgreSQL) shares its cores: read the figures as this "
+      "machine's, not as capacity planning numbers. Each figure is one run.")
+    w("")
+    w("## Goals")
+    w("")
+    w("| goal | target | measured | |")
+    w("| --- | --- | --- | --- |")
+    for g in doc["goals"]:
+        mark = "met" if g["met"] else ("**not met**" if g["met"] is False else "–")
+        w(f"| {g['goal']} | {g['target']} | {g['shown']} | {mark} |")
+    w("")
+
+    proxy = doc.get("proxy", {})
+    s = proxy.get("settings", {})
+    w("## 1. Gateway against nginx, HAProxy and direct calls")
+    w("")
+    w(f"`GET /api/inventory/{{sku}}` with a bearer token, two inventory-service instances (PostgreSQL) behind each "
+      f"proxy; wrk, {s.get('threads', 2)} threads, {s.get('connections', '?')} connections, "
+      f"{s.get('warmup_s', '?')} s warm-up then {s.get('duration_s', '?')} s measured, one target after the other. "
+      f"Proxies: the gateway ({s.get('gateway_instances', '?')} event loops), nginx ({s.get('workers', '?')} workers, "
+      f"`upstream` round-robin, `keepalive 64`), HAProxy ({s.get('workers', '?')} threads, `balance roundrobin`, "
+      f"`http-reuse always`); \"direct\" spreads the wrk threads over the two instances. The services verify the token "
+      f"in every case; nginx and HAProxy pass it through. \"gateway, no JWT\" is the same gateway jar with the token "
+      f"verifier replaced on its class path by one that accepts any bearer token without looking at it "
+      f"(bench/java/, never in the product jar): it shows what verification at the edge costs, everything else equal. "
+      f"Proxy CPU is the CPU time the proxy's processes used during the run, per request (µs).")
+    w("")
+    w("| target | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | proxy CPU µs/req | backends CPU µs/req |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    labels = {"gateway": "gateway (JWT verified)", "gateway-nojwt": "gateway, no JWT", "nginx": "nginx",
+              "haproxy": "HAProxy", "direct": "direct"}
+    for name, r in proxy.get("runs", {}).items():
+        lat = r["latency_us"]
+        w(f"| {labels.get(name, name)} | {r['rps']:.0f} | {lat['p50'] / 1000:.2f} | {lat['p90'] / 1000:.2f} | "
+          f"{lat['p99'] / 1000:.2f} | {lat['p99_9'] / 1000:.2f} | {r['error_count']} | "
+          f"{fmt(r.get('proxy_cpu_us_per_request'), 0)} | {fmt(r.get('backend_cpu_us_per_request'), 0)} |")
+    w("")
+    r = proxy.get("ratios", {})
+    w(f"Throughput ratios: gateway/nginx **{fmt(r.get('gateway/nginx'), 2)}**, gateway/HAProxy "
+      f"**{fmt(r.get('gateway/haproxy'), 2)}**, gateway/direct **{fmt(r.get('gateway/direct'), 2)}**; without JWT at "
+      f"the gateway {fmt(r.get('gateway-nojwt/nginx'), 2)}, {fmt(r.get('gateway-nojwt/haproxy'), 2)} and "
+      f"{fmt(r.get('gateway-nojwt/direct'), 2)}.")
+    w("")
+    if proxy.get("paced"):
+        rate = next(iter(proxy["paced"].values()))["target_rate"]
+        w(f"At a fixed rate of {rate} req/s (half nginx's peak), same connections, wrk paced by bench/wrk.lua:")
+        w("")
+        w("| target | achieved req/s | p50 ms | p99 ms | p99.9 ms | added p99 over direct |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: |")
+        direct = proxy["paced"].get("direct")
+        for name, r in proxy["paced"].items():
+            lat = r["latency_us"]
+            added = (lat["p99"] - direct["latency_us"]["p99"]) / 1000 if direct and name != "direct" else None
+            w(f"| {labels.get(name, name)} | {r['rps']:.0f} | {lat['p50'] / 1000:.2f} | {lat['p99'] / 1000:.2f} | "
+              f"{lat['p99_9'] / 1000:.2f} | {'' if added is None else f'{added:+.2f} ms'} |")
+        w("")
+
+    saga = doc.get("saga", {})
+    w("## 2. The saga end to end")
+    w("")
+    w("`POST /api/orders` (one line, one of 100 SKUs at random, stocked far beyond the run) through the gateway by wrk "
+      "at increasing connections, each step until the orders it placed are all settled, and on until completed "
+      "orders/s grow by less than 5 %. *accepted/s*: 202 answers per second; *completed/s*: orders of the step "
+      "CONFIRMED within the step; *accepted→CONFIRMED*: from order-service logging the commit of the `PENDING` order "
+      "(`published event=OrderPlaced`) to logging the commit of `CONFIRMED` (`published event=OrderConfirmed`), "
+      "both from its log, ms resolution. CPU ms/order: CPU time of each process group during the step, per accepted "
+      "order (PostgreSQL: the backends serving the two databases).")
+    w("")
+    for db, label in (("postgresql", "PostgreSQL"), ("h2", "H2 (embedded default)")):
+        s = saga.get(db)
+        if not s:
+            continue
+        w(f"### {label}")
+        w("")
+        groups = sorted({k for step in s["steps"] + s.get("paced", []) for k in step["cpu_ms_per_order"]})
+        w("| step | accepted/s | completed/s | POST p50 ms | POST p99 ms | accepted→CONFIRMED p50 ms | p99 ms | "
+          "max ms | drain ms | " + " | ".join(f"CPU {g} ms/order" for g in groups) + " |")
+        w("| --- " + "| ---: " * (8 + len(groups)) + "|")
+        for step in s["steps"] + s.get("paced", []):
+            a2c = step["accepted_to_confirmed_ms"]
+            name = f"{step['connections']} connections" if not step.get("target_rate") else \
+                f"paced {step['target_rate']}/s"
+            if step["name"] == s.get("peak"):
+                name = f"**{name} (peak)**"
+            w(f"| {name} | {step['accepted_per_s']:.0f} | {step['completed_per_s']:.0f} | "
+              f"{fmt(step['post_latency_ms']['p50'], 1)} | {fmt(step['post_latency_ms']['p99'], 1)} | "
+              f"{fmt(a2c.get('p50'), 0)} | {fmt(a2c.get('p99'), 0)} | {fmt(a2c.get('max'), 0)} | {step['drain_ms']} | "
+              + " | ".join(fmt(step["cpu_ms_per_order"].get(g), 2) for g in groups) + " |")
+        w("")
+    pgb = saga.get("pgbench")
+    if pgb:
+        w("### PostgreSQL alone (pgbench)")
+        w("")
+        w(f"`bench/pgbench-saga.sql`: per order, the saga's five short write transactions with the same statements "
+          f"on the same schema (place, reserve, mark delivered, settle, mark delivered), `-M prepared`, "
+          f"{pgb['duration_s']} s, as many clients as the saga's two connection pools together.")
+        w("")
+        w("| clients | saga-equivalent orders/s | short write transactions/s | latency avg ms |")
+        w("| ---: | ---: | ---: | ---: |")
+        for row in pgb["runs"]:
+            w(f"| {row['clients']} | {fmt(row['script_runs_per_s'], 0)} | {fmt(row.get('commits_per_s'), 0)} | "
+              f"{fmt(row['latency_avg_ms'], 2)} |")
+        pg = saga.get("postgresql")
+        if pg and pg.get("peak_step") and pgb["runs"] and pgb["runs"][0]["script_runs_per_s"]:
+            share = pg["peak_step"]["completed_per_s"] / pgb["runs"][0]["script_runs_per_s"]
+            w("")
+            w(f"The saga's peak on PostgreSQL is **{share:.0%}** of what PostgreSQL alone does with the same "
+              f"transactions on this machine (with the whole saga sharing the same two cores).")
+        w("")
+
+    w("## 3. Outbox: commit to handled")
+    w("")
+    w("From the consumers' `handled ... outcome=applied lag_ms=N`: the handling time (after the consumer's commit) "
+      "minus the event's `time`, set in the emitting transaction just before its commit. Both hops of the saga: "
+      "`OrderPlaced` (order-service → inventory-service) and `InventoryReserved` (inventory-service → order-service). "
+      "PostgreSQL.")
+    w("")
+    w("| load | hop | n | p50 ms | p90 ms | p99 ms | max ms |")
+    w("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for key, value in (doc.get("outbox") or {}).items():
+        if not value:
+            continue
+        for hop, d in value["lag_ms"].items():
+            if d.get("n"):
+                w(f"| {key}: {value['load']} | {hop} | {d['n']} | {d['p50']} | {d['p90']} | {d['p99']} | {d['max']} |")
+    w("")
+
+    cluster = doc.get("cluster", {})
+    w("## 4. Cluster timings")
+    w("")
+    w("All JVMs spawned at once (as bin/run does) with fresh databases; times from the spawn to the first 200 of "
+      "each `/ready` (polled every 20 ms), and to the first request routed through the gateway. In brackets: the "
+      "JVM's own `ready in N ms` log line, counted from `main()`.")
+    w("")
+    for db, c in cluster.get("cold_start", {}).items():
+        own = c.get("own_ready_ms", {})
+        parts = ", ".join(f"{name} {ms / 1000:.1f} s" + (f" ({own.get(name) / 1000:.1f} s)" if own.get(name) else "")
+                          for name, ms in c["ready_ms"].items())
+        w(f"- {db}: {parts}; whole system routing requests after **{(c.get('first_proxied_answer_ms') or 0) / 1000:.1f} s**.")
+    w("")
+    kill = cluster.get("kill")
+    if kill:
+        w(f"`kill -9` of {kill['victim']} while {kill['clients']} clients keep sending GETs through the gateway "
+          f"(times after the kill):")
+        w("")
+        w("| event | after |")
+        w("| --- | ---: |")
+        w(f"| gateway opens the instance's circuit breaker (stops routing to it) | {fmt_ms(kill['gateway_breaker_open_ms'])} |")
+        w(f"| Hazelcast removes the member (first survivor to log it) | {fmt_ms(kill['cluster_member_removed_ms'])} |")
+        w(f"| survivors' janitor removes its discovery record | {fmt_ms(kill['survivors_dropped_record_ms'])} |")
+        w(f"| gateway drops the instance from its list | {fmt_ms(kill['gateway_instance_dropped_ms'])} |")
+        w(f"| last client request failed or slower than {kill['slow_threshold_ms']:.0f} ms | "
+          f"{fmt_ms(kill['last_disturbed_ms'])} |")
+        w("")
+        w(f"Clients saw {kill['failed_after_kill']} failed and {kill['slow_after_kill']} slow answers out of "
+          f"{kill['requests_after']} after the kill (a GET that fails on the dead instance is retried on the other); "
+          f"the slowest took {kill['max_latency_after_kill_ms']} ms.")
+        w("")
+
+    memory = doc.get("memory", {})
+    w("## 5. Resident memory (RSS)")
+    w("")
+    w(f"VmRSS from /proc, MiB. Idle: after start-up, before any load; peak: highest sample (every 0.5 s) during the "
+      f"load sections. The JVMs run as bin/run runs them: `java -jar`, "
+      f"{('options: `' + memory['jvm_options'] + '`') if memory.get('jvm_options') else 'no options'}.")
+    w("")
+    names = sorted({n for snap in memory.get("idle", {}).values() for n in snap}
+                   | {n for p in memory.get("peak", {}).values() for n in p})
+    w("| process | " + " | ".join(f"idle ({k})" for k in memory.get("idle", {})) + " | "
+      + " | ".join(f"peak ({k})" for k in memory.get("peak", {})) + " |")
+    w("| --- " + "| ---: " * (len(memory.get("idle", {})) + len(memory.get("peak", {}))) + "|")
+    for name in names:
+        w(f"| {name} | " + " | ".join(fmt(snap.get(name), 0) for snap in memory.get("idle", {}).values()) + " | "
+          + " | ".join(fmt(p.get(name), 0) for p in memory.get("peak", {}).values()) + " |")
+    w("")
+    notes = os.path.join(BENCH_DIR, "profiling.md")
+    if os.path.exists(notes):
+        w(open(notes).read().rstrip())
+        w("")
+    return "\n".join(out) + "\n"
+
+
+def fmt_ms(value):
+    return "–" if value is None else f"{value / 1000:.2f} s"
+
+
+def report(args):
+    doc = build(args.run_dir)
+    write_json(args.json, doc)
+    text = markdown(doc)
+    with open(args.md, "w") as f:
+        f.write(text)
+    if args.docs:
+        os.makedirs(os.path.dirname(args.docs), exist_ok=True)
+        with open(args.docs, "w") as f:
+            f.write(text)
+    print(text[:text.find("## 1.")] if "## 1." in text else text)
