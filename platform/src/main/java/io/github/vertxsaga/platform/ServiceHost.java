@@ -6,6 +6,7 @@ import io.github.vertxsaga.platform.config.ServiceSettings;
 import io.github.vertxsaga.platform.db.Database;
 import io.github.vertxsaga.platform.discovery.ServiceRegistration;
 import io.github.vertxsaga.platform.discovery.StaleRecordJanitor;
+import io.github.vertxsaga.platform.http.Draining;
 import io.github.vertxsaga.platform.http.HttpApiVerticle;
 import io.github.vertxsaga.platform.http.OperatorRoutes;
 import io.github.vertxsaga.platform.http.Problems;
@@ -70,6 +71,7 @@ public final class ServiceHost {
   private final ServiceRegistration registration;
   private TokenVerifier tokens;
   private volatile boolean ready;
+  private volatile boolean stopping;
   private volatile String servedBy;
 
   private ServiceHost(ServiceSettings settings, ClusterNode node, Database database, ServiceDiscovery discovery) {
@@ -146,6 +148,7 @@ public final class ServiceHost {
 
   private Router router(Vertx vertx, Module module, TransactionalOutbox outbox) {
     Router router = Router.router(vertx);
+    router.route().handler(Draining.closeConnectionsWhile(() -> stopping));
     router.route().handler(RequestIds::assign);
     router.route().handler(ctx -> {
       // Which instance answered: lets a client (and the tests) see the gateway's round-robin at work.
@@ -172,6 +175,7 @@ public final class ServiceHost {
   /** Unpublish, let in-flight requests finish, then leave the cluster and close the database. */
   public Future<Void> stop() {
     ready = false;
+    stopping = true; // answers from now on say Connection: close, so no client reuses a connection about to close
     Vertx vertx = node.vertx();
     log.info("stopping {}: unpublishing, then draining for {} ms", settings.serviceName(), settings.shutdownGraceMs());
     Promise<Void> drained = Promise.promise();
