@@ -8,6 +8,7 @@ import io.github.vertxsaga.platform.http.Draining;
 import io.github.vertxsaga.platform.http.Json;
 import io.github.vertxsaga.platform.http.Problems;
 import io.github.vertxsaga.platform.http.RequestIds;
+import io.github.vertxsaga.platform.http.RequestTargets;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -99,6 +100,7 @@ final class GatewayVerticle extends VerticleBase {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create(false).setBodyLimit(ServiceHost.MAX_BODY_BYTES))
         .rootHandler(Draining.closeConnectionsWhile(draining))
+        .rootHandler(RequestTargets::requireDecodable)
         .rootHandler(RequestIds::assign)
         .rootHandler(new EdgeGuard(tokens, settings));
     for (OpenAPIRoute route : builder.getRoutes()) {

@@ -11,6 +11,7 @@ import io.github.vertxsaga.platform.http.HttpApiVerticle;
 import io.github.vertxsaga.platform.http.OperatorRoutes;
 import io.github.vertxsaga.platform.http.Problems;
 import io.github.vertxsaga.platform.http.RequestIds;
+import io.github.vertxsaga.platform.http.RequestTargets;
 import io.github.vertxsaga.platform.auth.Authentication;
 import io.github.vertxsaga.platform.auth.TokenVerifier;
 import io.github.vertxsaga.platform.outbox.InboxConsumer;
@@ -149,6 +150,7 @@ public final class ServiceHost {
   private Router router(Vertx vertx, Module module, TransactionalOutbox outbox) {
     Router router = Router.router(vertx);
     router.route().handler(Draining.closeConnectionsWhile(() -> stopping));
+    router.route().handler(RequestTargets::requireDecodable);
     router.route().handler(RequestIds::assign);
     router.route().handler(ctx -> {
       // Which instance answered: lets a client (and the tests) see the gateway's round-robin at work.
