@@ -22,6 +22,9 @@ import java.util.Map;
  *                          {@code RATE_LIMIT_BURST})
  * @param loginRate         per-address token bucket of the token endpoint ({@code AUTH_RATE_LIMIT_PER_MINUTE},
  *                          {@code AUTH_RATE_LIMIT_BURST})
+ * @param shutdownGraceMs   on SIGTERM, how long the gateway keeps serving while it drains (answering 503 on
+ *                          {@code /ready} and {@code Connection: close} on every response) before its HTTP server
+ *                          closes ({@code SHUTDOWN_GRACE_MS})
  */
 public record GatewaySettings(
     int httpPort,
@@ -36,7 +39,8 @@ public record GatewaySettings(
     List<TokenIssuer.Account> users,
     int tokenTtlSeconds,
     RateLimiter.Limit rate,
-    RateLimiter.Limit loginRate) {
+    RateLimiter.Limit loginRate,
+    long shutdownGraceMs) {
 
   public GatewaySettings {
     if (issuerEnabled && !auth.hasSecret()) {
@@ -62,6 +66,7 @@ public record GatewaySettings(
         RateLimiter.Limit.perSecond(env.integer("RATE_LIMIT_PER_SECOND", 100, 1, 1_000_000),
             env.integer("RATE_LIMIT_BURST", 200, 1, 1_000_000)),
         RateLimiter.Limit.perMinute(env.integer("AUTH_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000),
-            env.integer("AUTH_RATE_LIMIT_BURST", 5, 1, 1_000_000)));
+            env.integer("AUTH_RATE_LIMIT_BURST", 5, 1, 1_000_000)),
+        env.longValue("SHUTDOWN_GRACE_MS", 1_500, 0, 60_000));
   }
 }

@@ -4,9 +4,11 @@ import io.github.vertxsaga.events.ServiceNames;
 import io.github.vertxsaga.platform.ServiceHost;
 import io.github.vertxsaga.platform.auth.Authentication;
 import io.github.vertxsaga.platform.auth.TokenVerifier;
+import io.github.vertxsaga.platform.http.Draining;
 import io.github.vertxsaga.platform.http.Json;
 import io.github.vertxsaga.platform.http.Problems;
 import io.github.vertxsaga.platform.http.RequestIds;
+import io.github.vertxsaga.platform.http.RequestTargets;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -42,16 +44,18 @@ final class GatewayVerticle extends VerticleBase {
   private final UpstreamDirectory directory;
   private final TokenVerifier tokens;
   private final BooleanSupplier clustered;
+  private final BooleanSupplier draining;
   private HttpServer server;
 
   GatewayVerticle(GatewaySettings settings, JsonObject document, OpenAPIContract contract, UpstreamDirectory directory,
-                  TokenVerifier tokens, BooleanSupplier clustered) {
+                  TokenVerifier tokens, BooleanSupplier clustered, BooleanSupplier draining) {
     this.settings = settings;
     this.document = document;
     this.contract = contract;
     this.directory = directory;
     this.tokens = tokens;
     this.clustered = clustered;
+    this.draining = draining;
   }
 
   @Override
@@ -96,6 +100,8 @@ final class GatewayVerticle extends VerticleBase {
 
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler())
         .rootHandler(BodyHandler.create(false).setBodyLimit(ServiceHost.MAX_BODY_BYTES))
+        .rootHandler(Draining.closeConnectionsWhile(draining))
+        .rootHandler(RequestTargets::requireDecodable)
         .rootHandler(RequestIds::assign)
         .rootHandler(new EdgeGuard(tokens, settings));
     for (OpenAPIRoute route : builder.getRoutes()) {
@@ -123,6 +129,9 @@ final class GatewayVerticle extends VerticleBase {
 
   private void ready(RoutingContext ctx) {
     List<String> missing = new ArrayList<>();
+    if (draining.getAsBoolean()) {
+      missing.add("the gateway is stopping");
+    }
     if (!clustered.getAsBoolean()) {
       missing.add("not joined to the cluster");
     }

@@ -6,10 +6,12 @@ import io.github.vertxsaga.platform.config.ServiceSettings;
 import io.github.vertxsaga.platform.db.Database;
 import io.github.vertxsaga.platform.discovery.ServiceRegistration;
 import io.github.vertxsaga.platform.discovery.StaleRecordJanitor;
+import io.github.vertxsaga.platform.http.Draining;
 import io.github.vertxsaga.platform.http.HttpApiVerticle;
 import io.github.vertxsaga.platform.http.OperatorRoutes;
 import io.github.vertxsaga.platform.http.Problems;
 import io.github.vertxsaga.platform.http.RequestIds;
+import io.github.vertxsaga.platform.http.RequestTargets;
 import io.github.vertxsaga.platform.auth.Authentication;
 import io.github.vertxsaga.platform.auth.TokenVerifier;
 import io.github.vertxsaga.platform.outbox.InboxConsumer;
@@ -70,6 +72,7 @@ public final class ServiceHost {
   private final ServiceRegistration registration;
   private TokenVerifier tokens;
   private volatile boolean ready;
+  private volatile boolean stopping;
   private volatile String servedBy;
 
   private ServiceHost(ServiceSettings settings, ClusterNode node, Database database, ServiceDiscovery discovery) {
@@ -146,6 +149,8 @@ public final class ServiceHost {
 
   private Router router(Vertx vertx, Module module, TransactionalOutbox outbox) {
     Router router = Router.router(vertx);
+    router.route().handler(Draining.closeConnectionsWhile(() -> stopping));
+    router.route().handler(RequestTargets::requireDecodable);
     router.route().handler(RequestIds::assign);
     router.route().handler(ctx -> {
       // Which instance answered: lets a client (and the tests) see the gateway's round-robin at work.
@@ -172,6 +177,7 @@ public final class ServiceHost {
   /** Unpublish, let in-flight requests finish, then leave the cluster and close the database. */
   public Future<Void> stop() {
     ready = false;
+    stopping = true; // answers from now on say Connection: close, so no client reuses a connection about to close
     Vertx vertx = node.vertx();
     log.info("stopping {}: unpublishing, then draining for {} ms", settings.serviceName(), settings.shutdownGraceMs());
     Promise<Void> drained = Promise.promise();

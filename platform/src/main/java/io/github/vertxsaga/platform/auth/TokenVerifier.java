@@ -111,7 +111,15 @@ public final class TokenVerifier {
     if (refusal != null) {
       return Future.failedFuture(new InvalidToken(refusal));
     }
-    return provider.authenticate(new TokenCredentials(token))
+    Future<io.vertx.ext.auth.User> authenticated;
+    try {
+      authenticated = provider.authenticate(new TokenCredentials(token));
+    } catch (RuntimeException e) {
+      // vertx-auth-jwt throws, instead of failing its future, on some claims of the wrong type ("exp": "999"):
+      // whatever the provider cannot read is a bad token (401), never a failed request (500).
+      authenticated = Future.failedFuture(e);
+    }
+    return authenticated
         .recover(e -> Future.failedFuture(new InvalidToken("invalid token: " + e.getMessage())))
         .compose(user -> {
           // vertx-auth-jwt keeps the verified claims in the user's attributes, the raw token in its principal.

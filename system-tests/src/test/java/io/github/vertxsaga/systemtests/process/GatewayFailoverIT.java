@@ -48,7 +48,7 @@ class GatewayFailoverIT {
         while (!stop.get()) {
           long at = System.nanoTime();
           try {
-            Http.Reply reply = Http.get(gateway.uri("/api/inventory"));
+            Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
             outcomes.add(new Outcome(at, reply.status(), reply.servedBy(), reply.status() == 200 ? null : reply.body()));
           } catch (RuntimeException e) {
             outcomes.add(new Outcome(at, -1, null, e.toString()));
@@ -107,14 +107,14 @@ class GatewayFailoverIT {
     GatewayLog.awaitKnows(gateway, frozen, healthy);
     String healthyServedBy = "inventory-service/" + healthy.instanceId();
     for (int i = 0; i < 4; i++) {
-      assertThat(Http.get(gateway.uri("/api/inventory")).status()).isEqualTo(200); // both connections warm
+      assertThat(Http.get(gateway.uri("/api/inventory"), User.ALICE).status()).isEqualTo(200); // both connections warm
     }
 
     frozen.freeze();
     try {
       // The frozen JVM is still a cluster member for ~5 s (no heartbeat yet), so only the breaker can avoid it.
       for (int i = 0; i < 20 && !gateway.logContains(GatewayLog.breakerOpen(frozen)); i++) {
-        Http.Reply reply = Http.get(gateway.uri("/api/inventory"));
+        Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
         assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
         assertThat(reply.servedBy()).isEqualTo(healthyServedBy);
       }
@@ -123,7 +123,7 @@ class GatewayFailoverIT {
       System.out.println("breaker: " + opened + " after " + failuresOnFrozen + " timed-out attempts");
 
       for (int i = 0; i < 10; i++) {
-        Http.Reply reply = Http.get(gateway.uri("/api/inventory"));
+        Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
         assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
         assertThat(reply.servedBy()).isEqualTo(healthyServedBy);
       }

@@ -28,20 +28,20 @@ class GatewayRoutingIT {
     order.awaitReady(START);
     gateway.awaitReady(START);
 
-    Http.Reply restocked = Http.post(gateway.uri("/api/inventory/ROUTE-1/restock"), new JsonObject().put("quantity", 5));
+    Http.Reply restocked = Http.post(gateway.uri("/api/inventory/ROUTE-1/restock"), new JsonObject().put("quantity", 5), User.ADMIN);
     assertThat(restocked.status()).as(restocked.toString()).isEqualTo(200);
     assertThat(restocked.servedBy()).isEqualTo("inventory-service/" + inventory.instanceId());
 
     Http.Reply placed = Http.post(gateway.uri("/api/orders"), new JsonObject().put("items",
-        new JsonArray().add(new JsonObject().put("sku", "ROUTE-1").put("quantity", 2))));
+        new JsonArray().add(new JsonObject().put("sku", "ROUTE-1").put("quantity", 2))), User.ALICE);
     assertThat(placed.status()).as(placed.toString()).isEqualTo(202);
     assertThat(placed.servedBy()).isEqualTo("order-service/" + order.instanceId());
 
-    Http.Reply fetched = Http.get(gateway.uri("/api/orders/" + placed.json().getString("id")));
+    Http.Reply fetched = Http.get(gateway.uri("/api/orders/" + placed.json().getString("id")), User.ALICE);
     assertThat(fetched.status()).as(fetched.toString()).isEqualTo(200);
     assertThat(fetched.servedBy()).isEqualTo("order-service/" + order.instanceId());
 
-    Http.Reply stock = Http.get(gateway.uri("/api/inventory/ROUTE-1"));
+    Http.Reply stock = Http.get(gateway.uri("/api/inventory/ROUTE-1"), User.ALICE);
     assertThat(stock.status()).as(stock.toString()).isEqualTo(200);
     assertThat(stock.servedBy()).isEqualTo("inventory-service/" + inventory.instanceId());
   }
@@ -61,7 +61,7 @@ class GatewayRoutingIT {
 
     List<String> servedBy = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
-      Http.Reply reply = Http.get(gateway.uri("/api/inventory"));
+      Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
       assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
       servedBy.add(reply.servedBy());
     }

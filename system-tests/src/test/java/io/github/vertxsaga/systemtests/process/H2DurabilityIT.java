@@ -29,13 +29,13 @@ class H2DurabilityIT {
     inventory.awaitReady(START);
     order.awaitReady(START);
     Http.Reply restocked = Http.post(inventory.uri("/api/inventory/DURABLE-1/restock"),
-        new JsonObject().put("quantity", 1_000));
+        new JsonObject().put("quantity", 1_000), User.ADMIN);
     assertThat(restocked.status()).as(restocked.toString()).isEqualTo(200);
 
     List<String> accepted = new ArrayList<>();
     for (int i = 0; i < ORDERS; i++) {
       Http.Reply placed = Http.post(order.uri("/api/orders"), new JsonObject().put("items",
-          new JsonArray().add(new JsonObject().put("sku", "DURABLE-1").put("quantity", 2))));
+          new JsonArray().add(new JsonObject().put("sku", "DURABLE-1").put("quantity", 2))), User.ALICE);
       assertThat(placed.status()).as(placed.toString()).isEqualTo(202);
       accepted.add(placed.json().getString("id"));
     }
@@ -47,16 +47,16 @@ class H2DurabilityIT {
 
     int pending = 0;
     for (String id : accepted) {
-      Http.Reply fetched = Http.get(restarted.uri("/api/orders/" + id));
+      Http.Reply fetched = Http.get(restarted.uri("/api/orders/" + id), User.ALICE);
       assertThat(fetched.status()).as("order %s after the restart: %s", id, fetched).isEqualTo(200);
       pending += "PENDING".equals(fetched.json().getString("status")) ? 1 : 0;
     }
     System.out.printf("after the restart %d of %d accepted orders were still PENDING%n", pending, ORDERS);
     Await.until("every accepted order reaches a final state", Duration.ofSeconds(60), () -> accepted.stream()
-        .allMatch(id -> TERMINAL.contains(Http.get(restarted.uri("/api/orders/" + id)).json().getString("status"))));
+        .allMatch(id -> TERMINAL.contains(Http.get(restarted.uri("/api/orders/" + id), User.ALICE).json().getString("status"))));
     assertThat(accepted).as("with enough stock every order is confirmed").allSatisfy(id ->
-        assertThat(Http.get(restarted.uri("/api/orders/" + id)).json().getString("status")).isEqualTo("CONFIRMED"));
-    JsonObject stock = Http.get(inventory.uri("/api/inventory/DURABLE-1")).json();
+        assertThat(Http.get(restarted.uri("/api/orders/" + id), User.ALICE).json().getString("status")).isEqualTo("CONFIRMED"));
+    JsonObject stock = Http.get(inventory.uri("/api/inventory/DURABLE-1"), User.ALICE).json();
     assertThat(stock.getLong("reserved")).as("each order reserved exactly once: " + stock).isEqualTo(2L * ORDERS);
   }
 }

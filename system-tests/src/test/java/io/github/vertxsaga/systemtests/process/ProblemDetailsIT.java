@@ -22,10 +22,10 @@ class ProblemDetailsIT {
     ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway");
     gateway.awaitHealthy(START);
 
-    assertProblem(Http.get(gateway.uri("/api/orders")), 503);
+    assertProblem(Http.get(gateway.uri("/api/orders"), User.ALICE), 503);
     assertProblem(Http.post(gateway.uri("/api/orders"), new JsonObject().put("items", new io.vertx.core.json.JsonArray()
-        .add(new JsonObject().put("sku", "P-1").put("quantity", 1)))), 503);
-    assertProblem(Http.get(gateway.uri("/api/inventory/P-1")), 503);
+        .add(new JsonObject().put("sku", "P-1").put("quantity", 1))), User.ALICE), 503);
+    assertProblem(Http.get(gateway.uri("/api/inventory/P-1"), User.ALICE), 503);
     Http.Reply ready = Http.get(gateway.uri("/ready"));
     assertProblem(ready, 503);
     assertThat(ready.json().getString("detail")).contains("order-service", "inventory-service");
@@ -39,11 +39,11 @@ class ProblemDetailsIT {
     inventory.awaitReady(START);
     gateway.awaitHealthy(START);
     GatewayLog.awaitKnows(gateway, inventory);
-    assertThat(Http.get(gateway.uri("/api/inventory")).status()).isEqualTo(200);
+    assertThat(Http.get(gateway.uri("/api/inventory"), User.ALICE).status()).isEqualTo(200);
 
     inventory.freeze();
     try {
-      Http.Reply reply = Http.get(gateway.uri("/api/inventory"));
+      Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
       assertProblem(reply, 504);
     } finally {
       inventory.thaw();
@@ -60,7 +60,7 @@ class ProblemDetailsIT {
     gateway.awaitHealthy(START);
     gateway.awaitLog("instance found service=inventory-service endpoint=127.0.0.1:" + closedPort, Duration.ofSeconds(30));
 
-    Http.Reply reply = Http.post(gateway.uri("/api/inventory/P-1/restock"), new JsonObject().put("quantity", 1));
+    Http.Reply reply = Http.post(gateway.uri("/api/inventory/P-1/restock"), new JsonObject().put("quantity", 1), User.ADMIN);
     assertProblem(reply, 502);
     assertThat(reply.json().getString("detail")).contains("inventory-service");
   }

@@ -1,6 +1,7 @@
 package io.github.vertxsaga.systemtests.process;
 
 import io.github.vertxsaga.platform.config.ClusterSettings;
+import io.github.vertxsaga.platform.testing.TestTokens;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,27 +15,44 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
 /**
- * The processes of one test, on a cluster of their own. Register it as an instance field with
- * {@code @RegisterExtension}: before each test it picks a unique {@code CLUSTER_NAME}, a block of Hazelcast ports in
- * 6700-6999 and a log folder {@code system-tests/target/system-test-logs/<TestClass>/<test>/}; after each test,
- * passed or failed, it kills every process it started and leaves the cluster. The logs stay; a failure names their
- * folder.
+ * The processes of one test, or of one test class, on a cluster of their own.
+ *
+ * <p>Registered as an instance field with {@code @RegisterExtension}, it serves one test: before the test it picks a
+ * unique {@code CLUSTER_NAME}, a block of Hazelcast ports in 6700-6999 and a log folder
+ * {@code system-tests/target/system-test-logs/<TestClass>/<test>/}; after the test, passed or failed, it kills every
+ * process it started and leaves the cluster. Registered as a static field, it serves the whole class the same way
+ * (log folder {@code <TestClass>/}), so that a class's scenarios share processes that take long to start. The logs
+ * stay; a failure names their folder.
  */
-public final class ProcessCluster implements BeforeEachCallback, AfterEachCallback, TestExecutionExceptionHandler {
+public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback,
+    AfterEachCallback, TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler {
   public static final String HOST = "127.0.0.1";
   /** Seeds listed in {@code CLUSTER_MEMBERS}: the first ports of the block, enough for every process of a test. */
   static final int SEEDS = 6;
   /** The environment of the test JVM that must not leak into a process's configuration. */
   private static final List<String> CONFIGURATION_PREFIXES = List.of("CLUSTER_", "HTTP_PORT", "DB_", "SHUTDOWN_GRACE_MS",
-      "OUTBOX_", "FAULT_", "GATEWAY_", "BREAKER_", "DISCOVERY_", "ORDER_", "LOG_LEVEL");
+      "OUTBOX_", "FAULT_", "GATEWAY_", "BREAKER_", "DISCOVERY_", "ORDER_", "LOG_LEVEL", "JWT_", "AUTH_", "RATE_LIMIT_");
+  /**
+   * Rate limits no test reaches unless it sets its own: load loops send hundreds of requests a second as one user,
+   * and every request of a test comes from the same address.
+   */
+  private static final Map<String, String> GENEROUS_RATE_LIMITS = Map.of(
+      "RATE_LIMIT_PER_SECOND", "100000",
+      "RATE_LIMIT_BURST", "100000",
+      "AUTH_RATE_LIMIT_PER_MINUTE", "100000",
+      "AUTH_RATE_LIMIT_BURST", "100000");
   /** Every process still running in this JVM: killed by a shutdown hook should the test JVM itself be stopped. */
   private static final Set<ServiceProcess> RUNNING = ConcurrentHashMap.newKeySet();
 
@@ -48,23 +66,41 @@ public final class ProcessCluster implements BeforeEachCallback, AfterEachCallba
   private List<String> members;
   private Path logDir;
   private Path dbDir;
-  private final List<ServiceProcess> processes = new ArrayList<>();
+  private final List<ServiceProcess> processes = new CopyOnWriteArrayList<>();
+  private final List<Runnable> closers = new ArrayList<>();
+  private boolean classScoped;
   private final Map<String, Integer> starts = new HashMap<>();
   private ObserverNode observer;
 
   @Override
+  public void beforeAll(ExtensionContext context) throws IOException {
+    classScoped = true; // only a static field's extension sees beforeAll
+    open(context.getRequiredTestClass().getSimpleName(), null);
+  }
+
+  @Override
   public void beforeEach(ExtensionContext context) throws IOException {
-    String testClass = context.getRequiredTestClass().getSimpleName();
-    String test = context.getRequiredTestMethod().getName();
-    clusterName = ("it-" + testClass + "-" + test + "-" + UUID.randomUUID().toString().substring(0, 8))
-        .toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+    if (classScoped) {
+      System.out.printf("%n=== %s%n", context.getDisplayName());
+      return;
+    }
+    open(context.getRequiredTestClass().getSimpleName(), context.getRequiredTestMethod().getName());
+  }
+
+  private void open(String testClass, String test) throws IOException {
+    String scope = test == null ? testClass : test;
+    clusterName = ("it-" + testClass + (test == null ? "" : "-" + test) + "-" + UUID.randomUUID().toString()
+        .substring(0, 8)).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
     portBase = Ports.clusterBlock();
     members = IntStream.range(portBase, portBase + SEEDS).mapToObj(port -> HOST + ":" + port).toList();
-    logDir = Service.projectRoot().resolve("system-tests/target/system-test-logs").resolve(testClass).resolve(test);
+    logDir = Service.projectRoot().resolve("system-tests/target/system-test-logs").resolve(testClass);
+    if (test != null) {
+      logDir = logDir.resolve(test);
+    }
     deleteRecursively(logDir);
     Files.createDirectories(logDir);
     dbDir = Files.createTempDirectory("saga-it-");
-    System.out.printf("%s: cluster %s on ports %d-%d, logs in %s%n", test, clusterName, portBase,
+    System.out.printf("%s: cluster %s on ports %d-%d, logs in %s%n", scope, clusterName, portBase,
         portBase + Ports.BLOCK - 1, logDir);
   }
 
@@ -75,18 +111,42 @@ public final class ProcessCluster implements BeforeEachCallback, AfterEachCallba
   }
 
   @Override
+  public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable failure) throws Throwable {
+    failure.addSuppressed(new ProcessLogs(logDir));
+    throw failure;
+  }
+
+  @Override
   public void afterEach(ExtensionContext context) {
+    if (classScoped) {
+      context.getExecutionException().ifPresent(e -> System.out.println("FAILED " + context.getDisplayName()
+          + ": process logs are in " + logDir));
+      return;
+    }
+    close(context);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close(context);
+  }
+
+  private void close(ExtensionContext context) {
     processes.forEach(process -> {
       process.destroy();
       RUNNING.remove(process);
     });
+    processes.clear();
     if (observer != null) {
       try {
         observer.close();
       } catch (RuntimeException e) {
         System.out.println("observer did not leave cleanly: " + e);
       }
+      observer = null;
     }
+    closers.forEach(Runnable::run);
+    closers.clear();
     try {
       deleteRecursively(dbDir);
     } catch (IOException e) {
@@ -94,6 +154,11 @@ public final class ProcessCluster implements BeforeEachCallback, AfterEachCallba
     }
     context.getExecutionException().ifPresent(e -> System.out.println("FAILED " + context.getDisplayName()
         + ": process logs are in " + logDir));
+  }
+
+  /** Runs {@code closer} after every process is gone (to drop a database, stop a server the processes used). */
+  public void onClose(Runnable closer) {
+    closers.add(0, closer);
   }
 
   public String clusterName() {
@@ -125,6 +190,12 @@ public final class ProcessCluster implements BeforeEachCallback, AfterEachCallba
     env.put("CLUSTER_PORT", Integer.toString(portBase));
     env.put("CLUSTER_MEMBERS", clusterMembers());
     env.put("HTTP_PORT", Integer.toString(Ports.free()));
+    // Services and gateway verify tokens with the tests' shared secret; the gateway issues them to TestTokens.USERS.
+    env.put("JWT_SECRET", TestTokens.SECRET);
+    if (service == Service.GATEWAY) {
+      env.put("AUTH_USERS", TestTokens.USERS);
+      env.putAll(GENEROUS_RATE_LIMITS);
+    }
     if (service.hasDatabase()) {
       env.put("DB_URL", "jdbc:h2:file:" + dbDir.resolve(name).toAbsolutePath());
       env.put("DB_USER", "sa");
@@ -136,20 +207,30 @@ public final class ProcessCluster implements BeforeEachCallback, AfterEachCallba
 
   /** Starts the service again exactly as {@code previous} was configured: same database, same port. */
   public ServiceProcess restart(ServiceProcess previous) {
+    return restart(previous, Map.of());
+  }
+
+  /** As {@link #restart(ServiceProcess)}, with some variables changed (an empty value means the default). */
+  public ServiceProcess restart(ServiceProcess previous, Map<String, String> changes) {
     if (previous.isAlive()) {
       throw new IllegalStateException(previous + " is still running");
     }
-    return launch(previous.service(), previous.name(), previous.environment());
+    Map<String, String> env = new HashMap<>(previous.environment());
+    env.putAll(changes);
+    return launch(previous.service(), previous.name(), env);
   }
 
   private ServiceProcess launch(Service service, String name, Map<String, String> env) {
     int start = starts.merge(name, 1, Integer::sum);
     Path log = logDir.resolve(start == 1 ? name + ".log" : name + "-" + start + ".log");
-    ProcessBuilder builder = new ProcessBuilder(javaCommand(), "-Xmx256m", "-jar", service.jar().toString())
+    List<String> command = new ArrayList<>(List.of(javaCommand()));
+    command.addAll(ClassArchive.jvmOptions(service));
+    command.addAll(List.of("-jar", service.jar().toString()));
+    ProcessBuilder builder = new ProcessBuilder(command)
         .directory(logDir.toFile())
         .redirectErrorStream(true)
         .redirectOutput(log.toFile());
-    builder.environment().keySet().removeIf(key -> CONFIGURATION_PREFIXES.stream().anyMatch(key::startsWith));
+    builder.environment().keySet().removeIf(ProcessCluster::isConfiguration);
     builder.environment().putAll(env);
     try {
       ServiceProcess process = new ServiceProcess(service, name, env, Integer.parseInt(env.get("HTTP_PORT")), log,
@@ -162,6 +243,12 @@ public final class ProcessCluster implements BeforeEachCallback, AfterEachCallba
     }
   }
 
+  /** Every line logged so far by every process of the service started here, restarts included. */
+  public List<String> logLines(Service service) {
+    return processes.stream().filter(process -> process.service() == service)
+        .flatMap(process -> process.logLines().stream()).toList();
+  }
+
   /** A member of this cluster in the test JVM, joined on first use. */
   public ObserverNode observer() {
     if (observer == null) {
@@ -170,7 +257,12 @@ public final class ProcessCluster implements BeforeEachCallback, AfterEachCallba
     return observer;
   }
 
-  private static String javaCommand() {
+  /** A variable of the test JVM's environment that would configure a process if it leaked into it. */
+  static boolean isConfiguration(String name) {
+    return CONFIGURATION_PREFIXES.stream().anyMatch(name::startsWith);
+  }
+
+  static String javaCommand() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
