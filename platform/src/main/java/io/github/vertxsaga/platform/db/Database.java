@@ -78,13 +78,27 @@ public final class Database implements AutoCloseable {
     return workers.executeBlocking(() -> {
       try (Connection connection = dataSource.getConnection()) {
         connection.setReadOnly(true);
+        T result;
         try {
-          return work.apply(connection);
-        } finally {
-          connection.setReadOnly(false);
+          result = work.apply(connection);
+        } catch (Throwable e) {
+          // The connection may be gone (the server restarted): resetting it then fails too, and must not replace
+          // the failure that says why (the pool resets a connection's read-only flag when it takes it back anyway).
+          resetQuietly(connection, e);
+          throw e;
         }
+        connection.setReadOnly(false);
+        return result;
       }
     }, false);
+  }
+
+  private static void resetQuietly(Connection connection, Throwable cause) {
+    try {
+      connection.setReadOnly(false);
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
   }
 
   private static void rollbackQuietly(Connection connection, Throwable cause) {

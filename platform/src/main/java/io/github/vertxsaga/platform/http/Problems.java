@@ -16,6 +16,7 @@ public final class Problems {
   public static final String CONTENT_TYPE = "application/problem+json";
   public static final String REQUEST_ID = "X-Request-Id";
   private static final Logger log = LoggerFactory.getLogger(Problems.class);
+  private static final java.util.Set<String> SERVER_GOING_AWAY = java.util.Set.of("57P01", "57P02", "57P03");
 
   private Problems() {
   }
@@ -79,13 +80,18 @@ public final class Problems {
     };
   }
 
-  /** Connection failures (SQL state class 08) and pool time-outs mean "try again", not "bug". */
+  /**
+   * Connection failures (SQL state class 08), a server shutting down, restarting or not yet accepting connections
+   * (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now) and pool time-outs mean "try again", not
+   * "bug".
+   */
   static boolean isDatabaseUnavailable(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SQLTransientConnectionException) {
         return true;
       }
-      if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+      if (t instanceof SQLException sql && sql.getSQLState() != null
+          && (sql.getSQLState().startsWith("08") || SERVER_GOING_AWAY.contains(sql.getSQLState()))) {
         return true;
       }
     }
