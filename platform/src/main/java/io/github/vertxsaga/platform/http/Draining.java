@@ -14,12 +14,18 @@ public final class Draining {
   private Draining() {
   }
 
-  /** A route handler that marks every answer {@code Connection: close} while {@code draining} holds. */
+  /**
+   * A route handler that marks every answer {@code Connection: close} while {@code draining} holds. The flag is read
+   * when the answer's headers are written, not when the request arrives: the drain starts on another thread, and a
+   * request that came in just before it must not leave with a 503 from {@code /ready} yet a keep-alive connection.
+   */
   public static Handler<RoutingContext> closeConnectionsWhile(BooleanSupplier draining) {
     return ctx -> {
-      if (draining.getAsBoolean()) {
-        ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-      }
+      ctx.addHeadersEndHandler(v -> {
+        if (draining.getAsBoolean()) {
+          ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        }
+      });
       ctx.next();
     };
   }
