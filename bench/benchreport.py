@@ -261,13 +261,17 @@ def markdown(doc):
     saga = doc.get("saga", {})
     w("## 2. The saga end to end")
     w("")
-    w("`POST /api/orders` (one line, one of 100 SKUs at random, stocked far beyond the run) through the gateway by wrk "
-      "at increasing connections, each step until the orders it placed are all settled, and on until completed "
-      "orders/s grow by less than 5 %. *accepted/s*: 202 answers per second; *completed/s*: orders of the step "
-      "CONFIRMED within the step; *accepted→CONFIRMED*: from order-service logging the commit of the `PENDING` order "
+    w("`POST /api/orders` (one line, one of 100 SKUs at random, stocked far beyond the run) through the gateway. "
+      "Steps: *N in flight* is N clients (bench/benchtool.py), each placing an order and waiting until order-service "
+      "settles it (its `published event=OrderConfirmed` log line, followed every 2 ms) before placing the next, so "
+      "N sagas are under way at any time; N doubles until completed orders/s stop growing by 5 % twice in a row. "
+      "Then wrk paces orders at fixed rates over 64 connections, whatever the saga does (open loop). "
+      "*accepted/s*: 202 answers per second; *completed/s*: orders of the step settled within the step; "
+      "*accepted→CONFIRMED*: from order-service logging the commit of the `PENDING` order "
       "(`published event=OrderPlaced`) to logging the commit of `CONFIRMED` (`published event=OrderConfirmed`), "
-      "both from its log, ms resolution. CPU ms/order: CPU time of each process group during the step, per accepted "
-      "order (PostgreSQL: the backends serving the two databases).")
+      "ms resolution. POST latency: the client's (Python's for the steps, wrk's for the paced runs). "
+      "CPU ms/order: CPU time of each process group during the step, per order (PostgreSQL: the backends serving "
+      "the two databases); the load generator's own CPU is not counted.")
     w("")
     for db, label in (("postgresql", "PostgreSQL"), ("h2", "H2 (embedded default)")):
         s = saga.get(db)
@@ -281,14 +285,21 @@ def markdown(doc):
         w("| --- " + "| ---: " * (8 + len(groups)) + "|")
         for step in s["steps"] + s.get("paced", []):
             a2c = step["accepted_to_confirmed_ms"]
-            name = f"{step['connections']} connections" if not step.get("target_rate") else \
-                f"paced {step['target_rate']}/s"
+            name = f"{step['connections']} in flight" if not step.get("target_rate") else \
+                f"paced {step['target_rate']}/s ({step['connections']} connections)"
             if step["name"] == s.get("peak"):
                 name = f"**{name} (peak)**"
+            left = f" ({step['unsettled_after_drain']} not settled)" if step["unsettled_after_drain"] else ""
             w(f"| {name} | {step['accepted_per_s']:.0f} | {step['completed_per_s']:.0f} | "
               f"{fmt(step['post_latency_ms']['p50'], 1)} | {fmt(step['post_latency_ms']['p99'], 1)} | "
-              f"{fmt(a2c.get('p50'), 0)} | {fmt(a2c.get('p99'), 0)} | {fmt(a2c.get('max'), 0)} | {step['drain_ms']} | "
+              f"{fmt(a2c.get('p50'), 0)} | {fmt(a2c.get('p99'), 0)} | {fmt(a2c.get('max'), 0)} | {step['drain_ms']}{left} | "
               + " | ".join(fmt(step["cpu_ms_per_order"].get(g), 2) for g in groups) + " |")
+        if s.get("stopped"):
+            w("")
+            w(f"Stepping stopped: {s['stopped']}.")
+        backlog = s.get("backlog_before_paced") or {}
+        if backlog.get("unsettled"):
+            w(f" The paced runs started with {backlog['unsettled']} orders of the steps still unsettled.")
         w("")
     pgb = saga.get("pgbench")
     if pgb:
@@ -331,15 +342,20 @@ def markdown(doc):
     cluster = doc.get("cluster", {})
     w("## 4. Cluster timings")
     w("")
-    w("All JVMs spawned at once (as bin/run does) with fresh databases; times from the spawn to the first 200 of "
-      "each `/ready` (polled every 20 ms), and to the first request routed through the gateway. In brackets: the "
-      "JVM's own `ready in N ms` log line, counted from `main()`.")
+    w("All JVMs spawned at once (as bin/run does) with fresh databases; times after the spawn. The phases come from "
+      "each JVM's log (the first line of each: `starting`, Hazelcast's member list, `database ready`, `ready in`); "
+      "the last column is the first 200 of its `/ready`, polled every 20 ms. The gateway has no database.")
     w("")
+    phase_names = ["main() reached", "cluster joined", "database migrated", "ready"]
+    w("| system | JVM | " + " | ".join(phase_names) + " | `/ready` answers 200 |")
+    w("| --- | --- | " + "---: | " * (len(phase_names) + 1))
     for db, c in cluster.get("cold_start", {}).items():
-        own = c.get("own_ready_ms", {})
-        parts = ", ".join(f"{name} {ms / 1000:.1f} s" + (f" ({own.get(name) / 1000:.1f} s)" if own.get(name) else "")
-                          for name, ms in c["ready_ms"].items())
-        w(f"- {db}: {parts}; whole system routing requests after **{(c.get('first_proxied_answer_ms') or 0) / 1000:.1f} s**.")
+        phases = c.get("phases_ms", {})
+        for name, ms in c["ready_ms"].items():
+            p = phases.get(name, {})
+            w(f"| {db} | {name} | " + " | ".join(fmt_ms(p.get(ph)) for ph in phase_names) + f" | {fmt_ms(ms)} |")
+        w(f"| {db} | **whole system, first request routed by the gateway** | | | | | "
+          f"**{fmt_ms(c.get('first_proxied_answer_ms'))}** |")
     w("")
     kill = cluster.get("kill")
     if kill:
