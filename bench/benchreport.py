@@ -138,7 +138,7 @@ def goals(doc):
         rows.append((f"Outbox commit-to-handled p50, {key} load ({(outbox.get(key) or {}).get('load')})", "< 5 ms",
                      lag.get("p50"), lambda v: v < 5, lambda v: f"{v} ms"))
         rows.append((f"Outbox commit-to-handled p99, {key} load", "< 50 ms", lag.get("p99"),
-                     lambda v: v < 50, lambda v: f"{v} ms (max {lag.get('max')} ms)"))
+                     lambda v: v < 50, lambda v, worst=lag.get("max"): f"{v} ms (max {worst} ms)"))
     cold = doc.get("cluster", {}).get("cold_start", {})
     for db, c in cold.items():
         value = c.get("first_proxied_answer_ms") or c.get("all_ready_ms")
@@ -298,6 +298,9 @@ def markdown(doc):
         if s.get("stopped"):
             w("")
             w(f"Stepping stopped: {s['stopped']}.")
+        elif s["steps"] and s.get("peak") == s["steps"][-1]["name"]:
+            w("")
+            w(f"Completed orders/s were still growing at the largest step ({s['steps'][-1]['connections']} in flight).")
         backlog = s.get("backlog_before_paced") or {}
         if backlog.get("unsettled"):
             w(f" The paced runs started with {backlog['unsettled']} orders of the steps still unsettled.")
