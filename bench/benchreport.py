@@ -298,6 +298,12 @@ def markdown(doc):
         if s.get("stopped"):
             w("")
             w(f"Stepping stopped: {s['stopped']}.")
+        if s.get("files_mib"):
+            w("")
+            w("H2 database files at the end of the run: " + ", ".join(
+                f"{name} {size} MiB" for name, size in s["files_mib"].items()) + ".")
+        if s.get("stopped"):
+            pass
         elif s["steps"] and s.get("peak") == s["steps"][-1]["name"]:
             w("")
             w(f"Completed orders/s were still growing at the largest step ({s['steps'][-1]['connections']} in flight).")
