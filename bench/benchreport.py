@@ -202,8 +202,8 @@ def markdown(doc):
     w("")
     w("Other work ran on this machine at the same time (the load averages above say how much), and every process of "
       "the benchmark (load generator, proxies, JVMs, PostgreSQL) shares its cores: read the figures as this "
-      "machine's, not as capacity planning numbers. Each figure is one run, but for the unpaced proxy runs, which "
-      "are the better of two.")
+      "machine's, not as capacity planning numbers. Each figure is one run"
+      + (" (--quick: short runs)." if run.get("quick") else ", but for the unpaced proxy runs, which are the better of two."))
     w("")
     w("## Goals")
     w("")
