@@ -126,7 +126,7 @@ def goals(doc):
     pg = doc.get("saga", {}).get("postgresql") or {}
     peak = pg.get("peak_step") or {}
     rows.append(("Saga orders/s on PostgreSQL (completed)", ">= 400", peak.get("completed_per_s"),
-                 lambda v: v >= 400, lambda v: f"{v:.0f}/s at {peak.get('connections')} connections"))
+                 lambda v: v >= 400, lambda v: f"{v:.0f}/s with {peak.get('connections')} orders in flight"))
     paced200 = next((p for p in pg.get("paced", []) if p["target_rate"] == 200), None)
     p99 = (paced200 or {}).get("accepted_to_confirmed_ms", {}).get("p99")
     rows.append(("Accepted-to-CONFIRMED p99 at 200 orders/s (PostgreSQL)", "< 100 ms", p99,
@@ -138,7 +138,7 @@ def goals(doc):
         rows.append((f"Outbox commit-to-handled p50, {key} load ({(outbox.get(key) or {}).get('load')})", "< 5 ms",
                      lag.get("p50"), lambda v: v < 5, lambda v: f"{v} ms"))
         rows.append((f"Outbox commit-to-handled p99, {key} load", "< 50 ms", lag.get("p99"),
-                     lambda v: v < 50, lambda v: f"{v} ms (max {lag.get('max')} ms)"))
+                     lambda v: v < 50, lambda v, worst=lag.get("max"): f"{v} ms (max {worst} ms)"))
     cold = doc.get("cluster", {}).get("cold_start", {})
     for db, c in cold.items():
         value = c.get("first_proxied_answer_ms") or c.get("all_ready_ms")
@@ -202,7 +202,8 @@ def markdown(doc):
     w("")
     w("Other work ran on this machine at the same time (the load averages above say how much), and every process of "
       "the benchmark (load generator, proxies, JVMs, PostgreSQL) shares its cores: read the figures as this "
-      "machine's, not as capacity planning numbers. Each figure is one run.")
+      "machine's, not as capacity planning numbers. Each figure is one run"
+      + (" (--quick: short runs)." if run.get("quick") else ", but for the unpaced proxy runs, which are the better of two."))
     w("")
     w("## Goals")
     w("")
@@ -261,13 +262,17 @@ def markdown(doc):
     saga = doc.get("saga", {})
     w("## 2. The saga end to end")
     w("")
-    w("`POST /api/orders` (one line, one of 100 SKUs at random, stocked far beyond the run) through the gateway by wrk "
-      "at increasing connections, each step until the orders it placed are all settled, and on until completed "
-      "orders/s grow by less than 5 %. *accepted/s*: 202 answers per second; *completed/s*: orders of the step "
-      "CONFIRMED within the step; *accepted→CONFIRMED*: from order-service logging the commit of the `PENDING` order "
+    w("`POST /api/orders` (one line, one of 100 SKUs at random, stocked far beyond the run) through the gateway. "
+      "Steps: *N in flight* is N clients (bench/benchtool.py), each placing an order and waiting until order-service "
+      "settles it (its `published event=OrderConfirmed` log line, followed every 2 ms) before placing the next, so "
+      "N sagas are under way at any time; N doubles until completed orders/s stop growing by 5 % twice in a row. "
+      "Then wrk paces orders at fixed rates over 64 connections, whatever the saga does (open loop). "
+      "*accepted/s*: 202 answers per second; *completed/s*: orders of the step settled within the step; "
+      "*accepted→CONFIRMED*: from order-service logging the commit of the `PENDING` order "
       "(`published event=OrderPlaced`) to logging the commit of `CONFIRMED` (`published event=OrderConfirmed`), "
-      "both from its log, ms resolution. CPU ms/order: CPU time of each process group during the step, per accepted "
-      "order (PostgreSQL: the backends serving the two databases).")
+      "ms resolution. POST latency: the client's (Python's for the steps, wrk's for the paced runs). "
+      "CPU ms/order: CPU time of each process group during the step, per order (PostgreSQL: the backends serving "
+      "the two databases); the load generator's own CPU is not counted.")
     w("")
     for db, label in (("postgresql", "PostgreSQL"), ("h2", "H2 (embedded default)")):
         s = saga.get(db)
@@ -281,14 +286,30 @@ def markdown(doc):
         w("| --- " + "| ---: " * (8 + len(groups)) + "|")
         for step in s["steps"] + s.get("paced", []):
             a2c = step["accepted_to_confirmed_ms"]
-            name = f"{step['connections']} connections" if not step.get("target_rate") else \
-                f"paced {step['target_rate']}/s"
+            name = f"{step['connections']} in flight" if not step.get("target_rate") else \
+                f"paced {step['target_rate']}/s ({step['connections']} connections)"
             if step["name"] == s.get("peak"):
                 name = f"**{name} (peak)**"
+            left = f" ({step['unsettled_after_drain']} not settled)" if step["unsettled_after_drain"] else ""
             w(f"| {name} | {step['accepted_per_s']:.0f} | {step['completed_per_s']:.0f} | "
               f"{fmt(step['post_latency_ms']['p50'], 1)} | {fmt(step['post_latency_ms']['p99'], 1)} | "
-              f"{fmt(a2c.get('p50'), 0)} | {fmt(a2c.get('p99'), 0)} | {fmt(a2c.get('max'), 0)} | {step['drain_ms']} | "
+              f"{fmt(a2c.get('p50'), 0)} | {fmt(a2c.get('p99'), 0)} | {fmt(a2c.get('max'), 0)} | {step['drain_ms']}{left} | "
               + " | ".join(fmt(step["cpu_ms_per_order"].get(g), 2) for g in groups) + " |")
+        if s.get("stopped"):
+            w("")
+            w(f"Stepping stopped: {s['stopped']}.")
+        if s.get("files_mib"):
+            w("")
+            w("H2 database files at the end of the run: " + ", ".join(
+                f"{name} {size} MiB" for name, size in s["files_mib"].items()) + ".")
+        if s.get("stopped"):
+            pass
+        elif s["steps"] and s.get("peak") == s["steps"][-1]["name"]:
+            w("")
+            w(f"Completed orders/s were still growing at the largest step ({s['steps'][-1]['connections']} in flight).")
+        backlog = s.get("backlog_before_paced") or {}
+        if backlog.get("unsettled"):
+            w(f" The paced runs started with {backlog['unsettled']} orders of the steps still unsettled.")
         w("")
     pgb = saga.get("pgbench")
     if pgb:
@@ -331,15 +352,20 @@ def markdown(doc):
     cluster = doc.get("cluster", {})
     w("## 4. Cluster timings")
     w("")
-    w("All JVMs spawned at once (as bin/run does) with fresh databases; times from the spawn to the first 200 of "
-      "each `/ready` (polled every 20 ms), and to the first request routed through the gateway. In brackets: the "
-      "JVM's own `ready in N ms` log line, counted from `main()`.")
+    w("All JVMs spawned at once (as bin/run does) with fresh databases; times after the spawn. The phases come from "
+      "each JVM's log (the first line of each: `starting`, Hazelcast's member list, `database ready`, `ready in`); "
+      "the last column is the first 200 of its `/ready`, polled every 20 ms. The gateway has no database.")
     w("")
+    phase_names = ["main() reached", "cluster joined", "database migrated", "ready"]
+    w("| system | JVM | " + " | ".join(phase_names) + " | `/ready` answers 200 |")
+    w("| --- | --- | " + "---: | " * (len(phase_names) + 1))
     for db, c in cluster.get("cold_start", {}).items():
-        own = c.get("own_ready_ms", {})
-        parts = ", ".join(f"{name} {ms / 1000:.1f} s" + (f" ({own.get(name) / 1000:.1f} s)" if own.get(name) else "")
-                          for name, ms in c["ready_ms"].items())
-        w(f"- {db}: {parts}; whole system routing requests after **{(c.get('first_proxied_answer_ms') or 0) / 1000:.1f} s**.")
+        phases = c.get("phases_ms", {})
+        for name, ms in c["ready_ms"].items():
+            p = phases.get(name, {})
+            w(f"| {db} | {name} | " + " | ".join(fmt_ms(p.get(ph)) for ph in phase_names) + f" | {fmt_ms(ms)} |")
+        w(f"| {db} | **whole system, first request routed by the gateway** | | | | | "
+          f"**{fmt_ms(c.get('first_proxied_answer_ms'))}** |")
     w("")
     kill = cluster.get("kill")
     if kill:
