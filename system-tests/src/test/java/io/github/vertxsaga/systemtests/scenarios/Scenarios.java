@@ -153,6 +153,7 @@ final class Scenarios {
     List<String> skus = inFlightSkus(prefix);
     skus.forEach(sku -> shop.restock(sku, sku.endsWith("SCARCE") ? 60 : 100_000));
     int mark = topology.ledger().mark();
+    long duplicatesBefore = duplicates(topology, io.github.vertxsaga.systemtests.process.Service.INVENTORY);
     // Paced, so that the count bound is not reached before the scenario is over: 50 orders/s for up to 2 minutes.
     try (Load load = Load.start(shop, Load.Plan.of(8, 6_000, Duration.ofSeconds(120), skus).paced(50))) {
       Await.until("orders stream in (100 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 100);
@@ -208,8 +209,10 @@ final class Scenarios {
       List<Ledger.Outcome> outcomes = topology.ledger().outcomesSince(mark);
       System.out.printf("held inventory back for %d ms, then kill -9 %s (pid %d) with %d orders in flight (%d "
               + "accepted so far); gateways forgot it %d ms after the kill; %d orders accepted in all; answers %s; "
-              + "%s%n", millis(killed - stalled), victim.name(), victim.pid(), inFlightAtKill, acceptedAtKill,
-          millis(forgotten - killed), load.accepted(), Ledger.statusCounts(outcomes), recovery);
+              + "%d redeliveries acknowledged as duplicates; %s%n", millis(killed - stalled), victim.name(),
+          victim.pid(), inFlightAtKill, acceptedAtKill, millis(forgotten - killed), load.accepted(),
+          Ledger.statusCounts(outcomes), duplicates(topology, io.github.vertxsaga.systemtests.process.Service.INVENTORY)
+              - duplicatesBefore, recovery);
       assertThat(inFlightAtKill).isGreaterThanOrEqualTo(200);
       assertNoFailures(outcomes, "while an inventory-service was killed");
     }
@@ -221,6 +224,11 @@ final class Scenarios {
   /** The SKUs {@link #killInventoryInFlight} orders from: three with plenty of stock, one that runs out. */
   static List<String> inFlightSkus(String prefix) {
     return List.of(prefix + "-A", prefix + "-B", prefix + "-C", prefix + "-SCARCE");
+  }
+
+  /** Redeliveries the inboxes of the service acknowledged as duplicates so far (over every instance and restart). */
+  static long duplicates(Topology topology, io.github.vertxsaga.systemtests.process.Service service) {
+    return topology.logLines(service).stream().filter(line -> line.contains("outcome=duplicate")).count();
   }
 
   static long millis(long nanos) {
