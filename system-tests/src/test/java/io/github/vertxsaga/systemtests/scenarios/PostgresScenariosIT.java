@@ -96,6 +96,7 @@ class PostgresScenariosIT {
     long duplicatesBefore = Scenarios.duplicates(topology, Service.INVENTORY);
     try (Load load = Load.start(shop, Load.Plan.of(8, 6_000, Duration.ofSeconds(120), skus).paced(50))) {
       Await.until("orders stream in (100 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 100);
+      Map<ServiceProcess, Long> gone = topology.goneCounts(active);
       // Inventory held back: the active relay has OrderPlaced events out, none acknowledged, when it dies.
       stall.begin();
       int inFlight;
@@ -107,7 +108,6 @@ class PostgresScenariosIT {
         throw e;
       }
       int acceptedAtKill = load.accepted();
-      Map<ServiceProcess, Long> gone = topology.goneCounts(active);
       LocalTime killedAt = LocalTime.now();
       long killed = System.nanoTime();
       active.kill();

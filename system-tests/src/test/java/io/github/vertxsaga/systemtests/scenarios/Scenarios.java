@@ -157,6 +157,9 @@ final class Scenarios {
     // Paced, so that the count bound is not reached before the scenario is over: 50 orders/s for up to 2 minutes.
     try (Load load = Load.start(shop, Load.Plan.of(8, 6_000, Duration.ofSeconds(120), skus).paced(50))) {
       Await.until("orders stream in (100 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 100);
+      // Counted before the stall: a JVM frozen for more than 5 s is dropped from the cluster, and forgotten by the
+      // gateways, before it is killed.
+      Map<ServiceProcess, Long> gone = topology.goneCounts(victim);
       long stalled = System.nanoTime();
       stall.begin();
       int inFlightAtKill;
@@ -168,7 +171,6 @@ final class Scenarios {
         throw e;
       }
       int acceptedAtKill = load.accepted();
-      Map<ServiceProcess, Long> gone = topology.goneCounts(victim);
       long killed = System.nanoTime();
       victim.kill();
       if (!victim.awaitExit(Duration.ofSeconds(30))) {
