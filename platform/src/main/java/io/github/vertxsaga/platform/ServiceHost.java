@@ -142,7 +142,8 @@ public final class ServiceHost {
     return all
         .compose(v -> {
           ready = true; // consumers registered, API listening: only now may the gateway route here
-          return registration.publish(settings.serviceName(), settings.cluster().host(), http.actualPort(), node.nodeId());
+          return registration.publish(settings.serviceName(), settings.cluster().host(), http.actualPort(), node.nodeId())
+              .onSuccess(record -> registration.keepPublished(vertx, StaleRecordJanitor.DEFAULT_INTERVAL_MS));
         })
         .map(record -> this);
   }

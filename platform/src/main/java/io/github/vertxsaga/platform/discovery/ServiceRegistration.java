@@ -1,6 +1,7 @@
 package io.github.vertxsaga.platform.discovery;
 
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
@@ -20,6 +21,8 @@ public final class ServiceRegistration {
   private final ServiceDiscovery discovery;
   private final String instanceId = UUID.randomUUID().toString();
   private volatile String registrationId;
+  private volatile Record published;
+  private boolean checking;
 
   public ServiceRegistration(ServiceDiscovery discovery) {
     this.discovery = discovery;
@@ -31,11 +34,50 @@ public final class ServiceRegistration {
         .put(INSTANCE, instanceId)
         .put("startedAt", System.currentTimeMillis());
     Record record = HttpEndpoint.createRecord(serviceName, host, port, "/", metadata);
-    return discovery.publish(record).onSuccess(published -> {
-      registrationId = published.getRegistration();
+    return discovery.publish(record).onSuccess(done -> {
+      registrationId = done.getRegistration();
+      published = done;
       log.info("published service={} endpoint=http://{}:{} node={} instance={}", serviceName, host, port, nodeId,
           instanceId);
     });
+  }
+
+  /**
+   * Checks every {@code intervalMs}, until {@link #unpublish()}, that the record is still there, and publishes it
+   * again if it is not. Records live in the cluster, not in this process: one may be lost while the instance lives on
+   * (its node dropped from the cluster for a moment and merged back, and the janitors removed the records of the node
+   * that had "left"); without this the gateways would never route to it again.
+   */
+  public void keepPublished(Vertx vertx, long intervalMs) {
+    vertx.setPeriodic(intervalMs, id -> check());
+  }
+
+  private void check() {
+    String id = registrationId;
+    if (id == null || checking) {
+      return; // not published (yet, or any more), or the previous check still runs
+    }
+    checking = true;
+    discovery.getRecord(record -> id.equals(record.getRegistration()), true)
+        .compose(found -> {
+          if (found != null || !id.equals(registrationId)) {
+            return Future.succeededFuture();
+          }
+          Record lost = published;
+          Record again = new Record(lost.toJson()).setRegistration(null);
+          return discovery.publish(again).onSuccess(done -> {
+            if (id.equals(registrationId)) {
+              registrationId = done.getRegistration();
+              published = done;
+              log.warn("republished service={} instance={}: its record had disappeared from discovery",
+                  done.getName(), instanceId);
+            } else {
+              discovery.unpublish(done.getRegistration()); // unpublished meanwhile: stopping
+            }
+          }).mapEmpty();
+        })
+        .onFailure(e -> log.warn("checking the discovery record failed: {}", e.toString()))
+        .onComplete(ar -> checking = false);
   }
 
   public Future<Void> unpublish() {

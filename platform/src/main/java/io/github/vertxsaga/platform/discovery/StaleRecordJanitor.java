@@ -37,10 +37,17 @@ public final class StaleRecordJanitor extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /**
+   * Reads the records, and only then the members they are judged against. The other way round, a read that is slow
+   * (a loaded or recovering cluster) could return the record of a node that joined after the members were read, and
+   * remove the record of a live instance.
+   */
   void sweep() {
-    Set<String> members = new HashSet<>(node.members());
-    discovery.getRecords(record -> isStale(record, members), true)
-        .compose(this::unpublishAll)
+    discovery.getRecords(record -> true, true)
+        .compose(records -> {
+          Set<String> members = new HashSet<>(node.members());
+          return unpublishAll(records.stream().filter(record -> isStale(record, members)).toList());
+        })
         .onFailure(e -> log.warn("discovery sweep failed: {}", e.toString()));
   }
 

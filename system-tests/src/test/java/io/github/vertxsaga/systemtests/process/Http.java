@@ -15,7 +15,8 @@ import java.time.Duration;
  * {@code /api/**} need a {@link User}; {@code /health}, {@code /ready} and the like are sent without a token.
  */
 public final class Http {
-  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(20);
+  /** Longer than the gateways' time-out in the scenarios, so that the client sees the gateway's answer. */
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
   private static final HttpClient CLIENT = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(2))

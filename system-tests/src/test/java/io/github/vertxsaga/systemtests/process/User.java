@@ -32,7 +32,12 @@ public enum User {
 
   /** The value of the {@code Authorization} header. */
   public String authorization() {
-    return "Bearer " + Minted.TOKENS[ordinal()];
+    return "Bearer " + token();
+  }
+
+  /** The bearer token itself. */
+  public String token() {
+    return Minted.TOKENS[ordinal()];
   }
 
   /** Minted on first use: signing needs a Vert.x instance, which is closed again at once. */
