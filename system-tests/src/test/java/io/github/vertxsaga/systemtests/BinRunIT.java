@@ -2,6 +2,7 @@ package io.github.vertxsaga.systemtests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.vertxsaga.systemtests.process.Ports;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -71,7 +72,7 @@ class BinRunIT {
   @Test
   @DisplayName("starts the system, confirms an order placed through the gateway, and leaves no process behind on SIGTERM")
   void runsTheSystemAndStopsCleanly(@TempDir Path dataDir) throws Exception {
-    int port = freePort();
+    int port = Ports.free();
     Files.createDirectories(logs);
     ProcessBuilder builder = new ProcessBuilder(root.resolve("bin/run").toString())
         .directory(root.toFile())
@@ -229,11 +230,6 @@ class BinRunIT {
         .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 
   /**
    * 5801, away from a developer's cluster on 5701 and the other process tests' 6700-6999, unless taken: the three

@@ -8,9 +8,9 @@ import io.github.vertxsaga.platform.ServiceHost;
 import io.github.vertxsaga.platform.config.DatabaseSettings;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestTokens;
+import io.github.vertxsaga.systemtests.process.Ports;
 import io.vertx.core.Future;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -62,9 +62,9 @@ final class EdgeCluster implements AutoCloseable {
         "CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort + ",127.0.0.1:" + (clusterPort + 1) + ",127.0.0.1:" + (clusterPort + 2),
         "JWT_SECRET", SECRET));
     common.putAll(everyEnv);
-    int inventoryPort = freePort();
-    int orderPort = freePort();
-    int gatewayPort = freePort();
+    int inventoryPort = Ports.free();
+    int orderPort = Ports.free();
+    int gatewayPort = Ports.free();
     ServiceHost inventory = ServiceHost.start(InventoryService.settings(service(common, kind, "inventory", inventoryPort)),
         InventoryService::new).await();
     OrderService.Settings orderSettings = OrderService.Settings.from(service(common, kind, "orders", orderPort));
@@ -150,14 +150,6 @@ final class EdgeCluster implements AutoCloseable {
       Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
     }
   }
 

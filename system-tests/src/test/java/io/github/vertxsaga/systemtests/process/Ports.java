@@ -1,7 +1,6 @@
 package io.github.vertxsaga.systemtests.process;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -9,50 +8,85 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Free ports. Hazelcast ports come from 6700-6999, in blocks of 20 (Hazelcast's auto-increment range), one block per
- * test and rotating, so a test never meets another test's members nor a developer's cluster on 5701.
+ * Ports for the tests, all on loopback, each kind from its own range so that no two kinds meet:
+ * <ul>
+ *   <li>HTTP ports from 20000-29999, below the kernel's ephemeral range (32768 and up on Linux). A port the kernel
+ *   chose with {@code bind(0)} and that was closed again may become the source port of any outgoing connection (to
+ *   PostgreSQL, to a Hazelcast member) before the test's server binds it; a port outside that range cannot.</li>
+ *   <li>Hazelcast ports in blocks of 20 (its auto-increment range): 6700-6999 for the process tests, 7700-7999 for
+ *   the in-JVM saga clusters, away from a developer's cluster on 5701, so a test only meets its own members.</li>
+ * </ul>
+ * Each range is walked from a random place and in turn, so one JVM never hands out the same port twice in a row.
  */
 public final class Ports {
   public static final int CLUSTER_FIRST = 6700;
   public static final int CLUSTER_LAST = 6999;
+  public static final int SAGA_CLUSTER_FIRST = 7700;
+  public static final int SAGA_CLUSTER_LAST = 7999;
   public static final int BLOCK = 20;
-  private static final int BLOCKS = (CLUSTER_LAST - CLUSTER_FIRST + 1) / BLOCK;
-  private static final AtomicInteger nextBlock = new AtomicInteger(ThreadLocalRandom.current().nextInt(BLOCKS));
+  private static final int HTTP_FIRST = 20_000;
+  private static final int HTTP_LAST = 29_999;
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+  private static final AtomicInteger nextHttp = startAnywhere();
+  private static final AtomicInteger nextBlock = startAnywhere();
 
   private Ports() {
   }
 
-  /** A port nothing listens on right now (the kernel's choice, outside the cluster range). */
+  /** An HTTP port nothing listens on right now, outside the ephemeral range. */
   public static int free() {
-    try (ServerSocket socket = new ServerSocket(0, 1, LOOPBACK)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    int size = HTTP_LAST - HTTP_FIRST + 1;
+    for (int i = 0; i < size; i++) {
+      int port = HTTP_FIRST + Math.floorMod(nextHttp.getAndIncrement(), size);
+      if (isFree(port)) {
+        return port;
+      }
     }
+    throw new IllegalStateException("no free port in " + HTTP_FIRST + "-" + HTTP_LAST);
   }
 
-  /** The first port of a block of {@link #BLOCK} ports in 6700-6999 that are all free. */
+  /** The first port of a block of {@link #BLOCK} ports in 6700-6999 that are all free (process tests). */
   public static int clusterBlock() {
-    for (int i = 0; i < BLOCKS; i++) {
-      int base = CLUSTER_FIRST + Math.floorMod(nextBlock.getAndIncrement(), BLOCKS) * BLOCK;
+    return blockIn(CLUSTER_FIRST, CLUSTER_LAST);
+  }
+
+  /** The first port of a block of {@link #BLOCK} ports in 7700-7999 that are all free (in-JVM saga clusters). */
+  public static int sagaClusterBlock() {
+    return blockIn(SAGA_CLUSTER_FIRST, SAGA_CLUSTER_LAST);
+  }
+
+  private static int blockIn(int first, int last) {
+    int blocks = (last - first + 1) / BLOCK;
+    for (int i = 0; i < blocks; i++) {
+      int base = first + Math.floorMod(nextBlock.getAndIncrement(), blocks) * BLOCK;
       if (allFree(base)) {
         return base;
       }
     }
-    throw new IllegalStateException("no block of " + BLOCK + " free ports in " + CLUSTER_FIRST + "-" + CLUSTER_LAST);
+    throw new IllegalStateException("no block of " + BLOCK + " free ports in " + first + "-" + last);
   }
 
   private static boolean allFree(int base) {
     for (int port = base; port < base + BLOCK; port++) {
-      // Without SO_REUSEADDR, as Hazelcast binds: a port held in TIME_WAIT counts as taken.
-      try (ServerSocket socket = new ServerSocket()) {
-        socket.setReuseAddress(false);
-        socket.bind(new InetSocketAddress(LOOPBACK, port), 1);
-      } catch (IOException e) {
+      if (!isFree(port)) {
         return false;
       }
     }
     return true;
+  }
+
+  /** Without SO_REUSEADDR, as Hazelcast binds: a port held in TIME_WAIT counts as taken. */
+  private static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(false);
+      socket.bind(new InetSocketAddress(LOOPBACK, port), 1);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static AtomicInteger startAnywhere() {
+    return new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 20));
   }
 }

@@ -18,6 +18,7 @@ import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestTokens;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
+import io.github.vertxsaga.systemtests.process.Ports;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -72,7 +73,7 @@ final class SagaSystem implements AutoCloseable {
 
   private SagaSystem(Kind kind, String label) {
     this.kind = kind;
-    int base = ClusterPorts.block();
+    int base = Ports.sagaClusterBlock();
     String name = "saga-" + label + "-" + kind.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 8);
     List<String> members = IntStream.range(base, base + 4).mapToObj(port -> "127.0.0.1:" + port).toList();
     this.cluster = new ClusterSettings(name, "127.0.0.1", base, members);
@@ -129,7 +130,7 @@ final class SagaSystem implements AutoCloseable {
 
   /** Starts the gateway on a free port, and waits until it knows an instance of each service. */
   void startGateway() {
-    gatewayPort = ClusterPorts.free();
+    gatewayPort = Ports.free();
     Map<String, String> environment = new HashMap<>(Map.of(
         "HTTP_PORT", Integer.toString(gatewayPort),
         "CLUSTER_NAME", cluster.name(),
