@@ -100,11 +100,14 @@ public final class ServiceHost {
   public static Future<ServiceHost> start(ServiceSettings settings, Function<Context, Module> modules) {
     log.info("starting {} cluster={} host={} members={} db={}", settings.serviceName(), settings.cluster().name(),
         settings.cluster().host(), settings.cluster().members(), settings.database().url());
-    return ClusterNode.start(settings.cluster()).compose(node -> {
+    Future<Database.Migrated> migrated = migrateMeanwhile(settings);
+    return ClusterNode.start(settings.cluster()).recover(e -> {
+      migrated.onSuccess(Database.Migrated::close);
+      return Future.failedFuture(e);
+    }).compose(node -> {
       Vertx vertx = node.vertx();
       EventEnvelopeCodec.register(vertx.eventBus());
-      return Database.open(vertx, settings.database(), settings.serviceName(),
-              "classpath:db/migration/platform", "classpath:db/migration/" + settings.serviceName())
+      return migrated.map(pool -> pool.attach(vertx))
           .compose(database -> {
             ServiceHost host = new ServiceHost(settings, node, database, ServiceDiscovery.create(vertx));
             TransactionalOutbox outbox = new TransactionalOutbox(vertx, database, settings.serviceName());
@@ -119,6 +122,26 @@ public final class ServiceHost {
                 }).transform(ignored -> Future.failedFuture(e)));
           }, e -> vertx.close().transform(ignored -> Future.failedFuture(e)));
     });
+  }
+
+  /**
+   * Migrates the database on a thread of its own, started now: at a cold start the cluster join and the migration
+   * take seconds each, and neither needs the other, so the service is ready after the longer of the two rather than
+   * after both.
+   */
+  private static Future<Database.Migrated> migrateMeanwhile(ServiceSettings settings) {
+    Promise<Database.Migrated> migrated = Promise.promise();
+    Thread migration = new Thread(() -> {
+      try {
+        migrated.complete(Database.migrate(settings.database(), settings.serviceName(),
+            "classpath:db/migration/platform", "classpath:db/migration/" + settings.serviceName()));
+      } catch (Throwable e) {
+        migrated.fail(e);
+      }
+    }, settings.serviceName() + "-migration");
+    migration.setDaemon(true);
+    migration.start();
+    return migrated.future();
   }
 
   private Future<ServiceHost> deploy(Module module, TransactionalOutbox outbox) {

@@ -30,30 +30,59 @@ public final class Database implements AutoCloseable {
 
   /** Opens the pool and applies the versioned migrations found at the given classpath locations. */
   public static Future<Database> open(Vertx vertx, DatabaseSettings settings, String name, String... migrations) {
-    WorkerExecutor workers = vertx.createSharedWorkerExecutor("db-" + name, settings.poolSize(), 60, TimeUnit.SECONDS);
-    return workers.executeBlocking(() -> {
-      HikariConfig config = new HikariConfig();
-      config.setPoolName("db-" + name);
-      config.setJdbcUrl(settings.url());
-      config.setUsername(settings.user());
-      config.setPassword(settings.password());
-      config.setMaximumPoolSize(settings.poolSize());
-      config.setMinimumIdle(Math.min(2, settings.poolSize()));
-      config.setConnectionTimeout(5_000);
-      config.setValidationTimeout(2_000);
-      // Fail start-up fast with a clear error when the database is unreachable.
-      config.setInitializationFailTimeout(10_000);
-      HikariDataSource dataSource = new HikariDataSource(config);
-      try {
-        var result = Flyway.configure().dataSource(dataSource).locations(migrations).load().migrate();
-        log.info("database ready url={} migrations_applied={} schema_version={}", settings.url(),
-            result.migrationsExecuted, result.targetSchemaVersion);
-      } catch (RuntimeException e) {
-        dataSource.close();
-        throw e;
-      }
-      return new Database(dataSource, workers);
-    }, false);
+    return vertx.executeBlocking(() -> migrate(settings, name, migrations), false).map(pool -> pool.attach(vertx));
+  }
+
+  /**
+   * Opens the pool and applies the migrations on the calling thread, which it blocks for as long as they take (seconds
+   * at a first start): for a service's start-up, which runs it on a thread of its own while the node joins the
+   * cluster, since neither needs the other.
+   */
+  public static Migrated migrate(DatabaseSettings settings, String name, String... migrations) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("db-" + name);
+    config.setJdbcUrl(settings.url());
+    config.setUsername(settings.user());
+    config.setPassword(settings.password());
+    config.setMaximumPoolSize(settings.poolSize());
+    config.setMinimumIdle(Math.min(2, settings.poolSize()));
+    config.setConnectionTimeout(5_000);
+    config.setValidationTimeout(2_000);
+    // Fail start-up fast with a clear error when the database is unreachable.
+    config.setInitializationFailTimeout(10_000);
+    HikariDataSource dataSource = new HikariDataSource(config);
+    try {
+      var result = Flyway.configure().dataSource(dataSource).locations(migrations).load().migrate();
+      log.info("database ready url={} migrations_applied={} schema_version={}", settings.url(),
+          result.migrationsExecuted, result.targetSchemaVersion);
+    } catch (RuntimeException e) {
+      dataSource.close();
+      throw e;
+    }
+    return new Migrated(dataSource, name, settings.poolSize());
+  }
+
+  /** A pool whose schema is up to date, not yet given the worker threads that will use it. */
+  public static final class Migrated implements AutoCloseable {
+    private final HikariDataSource dataSource;
+    private final String name;
+    private final int poolSize;
+
+    private Migrated(HikariDataSource dataSource, String name, int poolSize) {
+      this.dataSource = dataSource;
+      this.name = name;
+      this.poolSize = poolSize;
+    }
+
+    /** The database, with a worker pool of this Vert.x sized like the connection pool. */
+    public Database attach(Vertx vertx) {
+      return new Database(dataSource, vertx.createSharedWorkerExecutor("db-" + name, poolSize, 60, TimeUnit.SECONDS));
+    }
+
+    @Override
+    public void close() {
+      dataSource.close();
+    }
   }
 
   /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
