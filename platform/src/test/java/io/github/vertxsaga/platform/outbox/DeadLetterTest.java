@@ -6,12 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.events.Addresses;
 import io.github.vertxsaga.events.EventEnvelope;
-import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,36 +18,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** A poison event: refused by its consumer every time, parked after the allowed failures, requeued by an operator. */
-@ExtendWith(VertxExtension.class)
-class DeadLetterTest {
+class DeadLetterTest extends OnEveryDatabase {
   private static final int MAX_FAILURES = 3;
   private static final String POISON = "order-poison";
-
-  private OutboxBed bed;
-
-  static List<Kind> databases() {
-    return TestDatabases.available();
-  }
-
-  @BeforeAll
-  static void postgresWhenRequired() {
-    TestDatabases.assertPostgresWhenRequired();
-  }
-
-  @AfterEach
-  void closeBed() {
-    if (bed != null) {
-      bed.close();
-    }
-  }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.events.Addresses;
 import io.github.vertxsaga.events.EventEnvelope;
-import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,42 +13,20 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The idempotent consumer, fed directly over the event bus as the relay would feed it. */
-@ExtendWith(VertxExtension.class)
-class InboxConsumerTest {
+class InboxConsumerTest extends OnEveryDatabase {
   private static final String CONSUMER = "inbox-test";
   private static final DeliveryOptions SHORT = new DeliveryOptions().setSendTimeout(5_000);
 
-  private OutboxBed bed;
   private final AtomicBoolean healthy = new AtomicBoolean(true);
-
-  static List<Kind> databases() {
-    return TestDatabases.available();
-  }
-
-  @BeforeAll
-  static void postgresWhenRequired() {
-    TestDatabases.assertPostgresWhenRequired();
-  }
-
-  @AfterEach
-  void closeBed() {
-    if (bed != null) {
-      bed.close();
-    }
-  }
 
   /** Records each applied event in the scratch table, in the inbox transaction; refuses while unhealthy. */
   private void startConsumer(Vertx vertx, Kind kind) {

@@ -9,41 +9,17 @@ import io.github.vertxsaga.events.LineItem;
 import io.github.vertxsaga.events.Payloads;
 import io.github.vertxsaga.platform.config.OutboxSettings;
 import io.github.vertxsaga.platform.outbox.OutboxBed.Peer;
-import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
 import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** A backlog for one consumer must not hold up the events of another. */
-@ExtendWith(VertxExtension.class)
-class OutboxBacklogTest {
-  private OutboxBed bed;
-
-  static List<Kind> databases() {
-    return TestDatabases.available();
-  }
-
-  @BeforeAll
-  static void postgresWhenRequired() {
-    TestDatabases.assertPostgresWhenRequired();
-  }
-
-  @AfterEach
-  void closeBed() {
-    if (bed != null) {
-      bed.close();
-    }
-  }
-
+class OutboxBacklogTest extends OnEveryDatabase {
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("more events waiting for a retry than a relay pass reads do not delay an event that is due")

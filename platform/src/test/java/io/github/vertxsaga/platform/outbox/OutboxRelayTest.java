@@ -12,11 +12,9 @@ import io.github.vertxsaga.events.LineItem;
 import io.github.vertxsaga.events.Payloads;
 import io.github.vertxsaga.platform.config.OutboxSettings;
 import io.github.vertxsaga.platform.outbox.OutboxBed.Peer;
-import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxExtension;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -25,35 +23,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The transactional outbox and its relay against a real database and a real event bus, with peers as consumers. */
-@ExtendWith(VertxExtension.class)
-class OutboxRelayTest {
-  private OutboxBed bed;
-
-  static List<Kind> databases() {
-    return TestDatabases.available();
-  }
-
-  @BeforeAll
-  static void postgresWhenRequired() {
-    TestDatabases.assertPostgresWhenRequired();
-  }
-
-  @AfterEach
-  void closeBed() {
-    if (bed != null) {
-      bed.close();
-    }
-  }
-
+class OutboxRelayTest extends OnEveryDatabase {
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("a transaction that emits an event and then fails leaves neither its change nor its event")
