@@ -1,14 +1,11 @@
 package io.github.vertxsaga.gateway;
 
 import io.github.vertxsaga.events.ServiceNames;
-import io.github.vertxsaga.platform.ServiceHost;
 import io.github.vertxsaga.platform.auth.Authentication;
 import io.github.vertxsaga.platform.auth.TokenVerifier;
-import io.github.vertxsaga.platform.http.Draining;
-import io.github.vertxsaga.platform.http.Json;
+import io.github.vertxsaga.platform.http.CommonHandlers;
+import io.github.vertxsaga.platform.node.NodeState;
 import io.github.vertxsaga.platform.http.Problems;
-import io.github.vertxsaga.platform.http.RequestIds;
-import io.github.vertxsaga.platform.http.RequestTargets;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -19,11 +16,9 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,18 +39,18 @@ final class GatewayVerticle extends VerticleBase {
   private final UpstreamDirectory directory;
   private final TokenVerifier tokens;
   private final BooleanSupplier clustered;
-  private final BooleanSupplier draining;
+  private final NodeState state;
   private HttpServer server;
 
   GatewayVerticle(GatewaySettings settings, JsonObject document, OpenAPIContract contract, UpstreamDirectory directory,
-                  TokenVerifier tokens, BooleanSupplier clustered, BooleanSupplier draining) {
+                  TokenVerifier tokens, BooleanSupplier clustered, NodeState state) {
     this.settings = settings;
     this.document = document;
     this.contract = contract;
     this.directory = directory;
     this.tokens = tokens;
     this.clustered = clustered;
-    this.draining = draining;
+    this.state = state;
   }
 
   @Override
@@ -81,9 +76,9 @@ final class GatewayVerticle extends VerticleBase {
     Handler<RoutingContext> toOrders = ctx -> proxy.forward(ctx, ServiceNames.ORDER_SERVICE);
     Handler<RoutingContext> toInventory = ctx -> proxy.forward(ctx, ServiceNames.INVENTORY_SERVICE);
     Map<String, List<Handler<RoutingContext>>> operations = Map.ofEntries(
-        Map.entry("health", List.of(ctx -> Json.ok(ctx, new JsonObject().put("status", "UP")))),
-        Map.entry("ready", List.of(this::ready)),
-        Map.entry("metrics", List.of(PrometheusScrapingHandler.create())),
+        Map.entry("health", List.of(CommonHandlers.health())),
+        Map.entry("ready", List.of(CommonHandlers.ready(this::notReady))),
+        Map.entry("metrics", List.of(CommonHandlers.metrics())),
         Map.entry("openapi", List.of(ctx -> ctx.response().putHeader("Content-Type", "application/json")
             .end(document.encodePrettily()))),
         Map.entry("issueToken", List.of(issuer())),
@@ -98,12 +93,9 @@ final class GatewayVerticle extends VerticleBase {
         Map.entry("adminDeadLetters", List.of(adminOnly, admin::deadLetters)),
         Map.entry("adminRequeue", List.of(adminOnly, admin::requeue)));
 
-    RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler())
-        .rootHandler(BodyHandler.create(false).setBodyLimit(ServiceHost.MAX_BODY_BYTES))
-        .rootHandler(Draining.closeConnectionsWhile(draining))
-        .rootHandler(RequestTargets::requireDecodable)
-        .rootHandler(RequestIds::assign)
-        .rootHandler(new EdgeGuard(tokens, settings));
+    RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    CommonHandlers.front(state::draining).forEach(builder::rootHandler);
+    builder.rootHandler(new EdgeGuard(tokens, settings));
     for (OpenAPIRoute route : builder.getRoutes()) {
       String id = route.getOperation().getOperationId();
       List<Handler<RoutingContext>> handlers = operations.get(id);
@@ -114,8 +106,7 @@ final class GatewayVerticle extends VerticleBase {
       handlers.forEach(route::addHandler);
     }
     Router router = builder.createRouter();
-    router.route().last().handler(ctx -> Problems.send(ctx.response(), 404,
-        "no route for " + ctx.request().method() + " " + ctx.request().path()));
+    router.route().last().handler(CommonHandlers.noRoute());
     router.route().failureHandler(GatewayFailures::handle);
     return router;
   }
@@ -127,9 +118,9 @@ final class GatewayVerticle extends VerticleBase {
     return new TokenIssuer(vertx, settings.auth(), settings.users(), settings.tokenTtlSeconds())::issue;
   }
 
-  private void ready(RoutingContext ctx) {
+  private List<String> notReady() {
     List<String> missing = new ArrayList<>();
-    if (draining.getAsBoolean()) {
+    if (state.draining()) {
       missing.add("the gateway is stopping");
     }
     if (!clustered.getAsBoolean()) {
@@ -137,10 +128,6 @@ final class GatewayVerticle extends VerticleBase {
     }
     DOWNSTREAMS.stream().filter(service -> !directory.knows(service))
         .forEach(service -> missing.add("no instance of " + service + " is known"));
-    if (missing.isEmpty()) {
-      Json.ok(ctx, new JsonObject().put("status", "READY"));
-    } else {
-      Problems.send(ctx.response(), 503, String.join("; ", missing));
-    }
+    return missing;
   }
 }

@@ -1,5 +1,6 @@
 package io.github.vertxsaga.inventory;
 
+import io.github.vertxsaga.events.LineItem;
 import io.github.vertxsaga.platform.auth.Authentication;
 import io.github.vertxsaga.platform.http.ApiException;
 import io.github.vertxsaga.platform.http.Bodies;
@@ -38,7 +39,7 @@ final class InventoryApi {
   }
 
   private void get(RoutingContext ctx) {
-    String sku = Bodies.sku(ctx.pathParam("sku"), "sku");
+    String sku = Bodies.matching(ctx.pathParam("sku"), LineItem.SKU, "sku");
     outbox.database().read(c -> repository.find(c, sku))
         .onSuccess(item -> item.ifPresentOrElse(found -> Json.ok(ctx, found),
             () -> ctx.fail(ApiException.notFound("unknown SKU " + sku))))
@@ -46,7 +47,7 @@ final class InventoryApi {
   }
 
   private void restock(RoutingContext ctx) {
-    String sku = Bodies.sku(ctx.pathParam("sku"), "sku");
+    String sku = Bodies.matching(ctx.pathParam("sku"), LineItem.SKU, "sku");
     JsonObject body = Bodies.object(ctx, Set.of("quantity"));
     int quantity = Bodies.integer(body, "quantity", "", 1, MAX_RESTOCK);
     outbox.database().inTransaction(c -> repository.restock(c, sku, quantity, System.currentTimeMillis()))

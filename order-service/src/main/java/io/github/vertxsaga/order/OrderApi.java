@@ -198,7 +198,7 @@ final class OrderApi {
       }
       Bodies.onlyFields(line, Set.of("sku", "quantity"), path);
       Object sku = line.getValue("sku");
-      String skuText = Bodies.sku(sku instanceof String s ? s : null, path + "sku");
+      String skuText = Bodies.matching(sku instanceof String s ? s : null, LineItem.SKU, path + "sku");
       items.add(new LineItem(skuText, Bodies.integer(line, "quantity", path, 1, MAX_QUANTITY)));
     }
     return List.copyOf(items);

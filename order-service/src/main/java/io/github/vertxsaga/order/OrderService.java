@@ -2,9 +2,9 @@ package io.github.vertxsaga.order;
 
 import io.github.vertxsaga.events.Addresses;
 import io.github.vertxsaga.events.ServiceNames;
-import io.github.vertxsaga.platform.ServiceHost;
+import io.github.vertxsaga.platform.service.ServiceHost;
 import io.github.vertxsaga.platform.config.Env;
-import io.github.vertxsaga.platform.config.ServiceSettings;
+import io.github.vertxsaga.platform.service.ServiceSettings;
 import io.github.vertxsaga.platform.http.Json;
 import io.github.vertxsaga.platform.outbox.EventHandler;
 import io.vertx.core.Deployable;

@@ -33,11 +33,11 @@ public record EventEnvelope(
     data = data == null ? new JsonObject() : data;
   }
 
-  /** Wraps a payload in a new envelope: fresh id, the emitting service as source, the order id as subject. */
+  /** Wraps a payload in a new envelope: fresh id, the emitting service as source, the aggregate (order) id as subject. */
   public static EventEnvelope wrap(EventPayload payload, String traceId, long sequence, Instant time) {
     EventType type = payload.type();
     return new EventEnvelope(UUID.randomUUID().toString(), "/" + type.emitter(), type.wireName(),
-        payload.orderId(), time, traceId, sequence, payload.toJson());
+        payload.aggregateId(), time, traceId, sequence, payload.toJson());
   }
 
   public JsonObject toJson() {

@@ -4,9 +4,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /** One line of an order: a SKU and a positive quantity. */
 public record LineItem(String sku, int quantity) {
+  /** What a SKU may look like, the same for both services (and in the gateway's OpenAPI contract). */
+  public static final Pattern SKU = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
   public JsonObject toJson() {
     return new JsonObject().put("sku", sku).put("quantity", quantity);

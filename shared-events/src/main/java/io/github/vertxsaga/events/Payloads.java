@@ -36,6 +36,10 @@ public final class Payloads {
       return EventType.ORDER_PLACED;
     }
 
+    public String aggregateId() {
+      return orderId;
+    }
+
     public JsonObject toJson() {
       return order(orderId).put("customer", customer).put("items", LineItem.toJson(items));
     }
@@ -45,6 +49,10 @@ public final class Payloads {
   public record OrderCancelled(String orderId, String previousStatus) implements EventPayload {
     public EventType type() {
       return EventType.ORDER_CANCELLED;
+    }
+
+    public String aggregateId() {
+      return orderId;
     }
 
     public JsonObject toJson() {
@@ -57,6 +65,10 @@ public final class Payloads {
       return EventType.ORDER_CONFIRMED;
     }
 
+    public String aggregateId() {
+      return orderId;
+    }
+
     public JsonObject toJson() {
       return order(orderId);
     }
@@ -67,6 +79,10 @@ public final class Payloads {
       return EventType.ORDER_REJECTED;
     }
 
+    public String aggregateId() {
+      return orderId;
+    }
+
     public JsonObject toJson() {
       return order(orderId).put("reason", reason);
     }
@@ -75,6 +91,10 @@ public final class Payloads {
   public record InventoryReserved(String orderId, List<LineItem> items) implements EventPayload {
     public EventType type() {
       return EventType.INVENTORY_RESERVED;
+    }
+
+    public String aggregateId() {
+      return orderId;
     }
 
     public JsonObject toJson() {
@@ -97,6 +117,10 @@ public final class Payloads {
       return EventType.INVENTORY_REJECTED;
     }
 
+    public String aggregateId() {
+      return orderId;
+    }
+
     public JsonObject toJson() {
       return order(orderId).put("reason", reason).put("sku", sku);
     }
@@ -105,6 +129,10 @@ public final class Payloads {
   public record InventoryReleased(String orderId, List<LineItem> items) implements EventPayload {
     public EventType type() {
       return EventType.INVENTORY_RELEASED;
+    }
+
+    public String aggregateId() {
+      return orderId;
     }
 
     public JsonObject toJson() {

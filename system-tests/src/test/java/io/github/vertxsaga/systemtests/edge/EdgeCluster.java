@@ -1,11 +1,12 @@
 package io.github.vertxsaga.systemtests.edge;
 
 import io.github.vertxsaga.gateway.Gateway;
+import io.github.vertxsaga.platform.node.RunningNode;
 import io.github.vertxsaga.gateway.GatewaySettings;
 import io.github.vertxsaga.inventory.InventoryService;
 import io.github.vertxsaga.order.OrderService;
-import io.github.vertxsaga.platform.ServiceHost;
-import io.github.vertxsaga.platform.config.DatabaseSettings;
+import io.github.vertxsaga.platform.service.ServiceHost;
+import io.github.vertxsaga.platform.db.DatabaseSettings;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestTokens;
 import io.github.vertxsaga.systemtests.process.Ports;
@@ -33,12 +34,12 @@ final class EdgeCluster implements AutoCloseable {
   final int inventoryPort;
   private final ServiceHost inventory;
   private final ServiceHost orders;
-  private final Gateway gateway;
+  private final RunningNode gateway;
   private final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   private EdgeCluster(int gatewayPort, int orderPort, int inventoryPort, ServiceHost inventory, ServiceHost orders,
-                      Gateway gateway) {
+                      RunningNode gateway) {
     this.gatewayPort = gatewayPort;
     this.orderPort = orderPort;
     this.inventoryPort = inventoryPort;
@@ -72,7 +73,7 @@ final class EdgeCluster implements AutoCloseable {
     Map<String, String> gw = new HashMap<>(common);
     gw.putAll(Map.of("HTTP_PORT", Integer.toString(gatewayPort), "AUTH_USERS", USERS, "GATEWAY_INSTANCES", "1"));
     gw.putAll(gatewayEnv);
-    Gateway gateway = Gateway.start(GatewaySettings.from(gw)).await();
+    RunningNode gateway = Gateway.start(GatewaySettings.from(gw)).await();
     EdgeCluster edge = new EdgeCluster(gatewayPort, orderPort, inventoryPort, inventory, orders, gateway);
     edge.awaitReady();
     return edge;

@@ -1,6 +1,6 @@
 package io.github.vertxsaga.systemtests.process;
 
-import io.github.vertxsaga.platform.config.DatabaseSettings;
+import io.github.vertxsaga.platform.db.DatabaseSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

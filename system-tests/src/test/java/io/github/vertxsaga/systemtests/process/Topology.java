@@ -1,6 +1,6 @@
 package io.github.vertxsaga.systemtests.process;
 
-import io.github.vertxsaga.platform.config.DatabaseSettings;
+import io.github.vertxsaga.platform.db.DatabaseSettings;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import java.net.URI;
 import java.time.Duration;

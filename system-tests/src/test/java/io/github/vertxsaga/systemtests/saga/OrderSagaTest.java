@@ -267,7 +267,7 @@ class OrderSagaTest {
     JsonObject letter = Eventually.value("inventory's answer is dead-lettered", SagaSystem.SETTLE, () -> {
       JsonObject page = json(system.call(HttpMethod.GET, system.inventoryPort(), "/admin/dead-letters", null), 200);
       return page.getJsonArray("items").stream().map(JsonObject.class::cast)
-          .filter(item -> id.equals(item.getString("orderId"))).findFirst();
+          .filter(item -> id.equals(item.getString("aggregateId"))).findFirst();
     });
     assertThat(letter.getString("type")).isEqualTo("InventoryReserved");
     assertThat(letter.getString("destination")).isEqualTo(Addresses.ORDER_EVENTS);

@@ -5,14 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.events.ServiceNames;
 import io.github.vertxsaga.gateway.Gateway;
+import io.github.vertxsaga.platform.node.RunningNode;
 import io.github.vertxsaga.gateway.GatewaySettings;
 import io.github.vertxsaga.inventory.InventoryService;
 import io.github.vertxsaga.order.OrderService;
-import io.github.vertxsaga.platform.ServiceHost;
+import io.github.vertxsaga.platform.service.ServiceHost;
 import io.github.vertxsaga.platform.config.ClusterSettings;
-import io.github.vertxsaga.platform.config.DatabaseSettings;
-import io.github.vertxsaga.platform.config.OutboxSettings;
-import io.github.vertxsaga.platform.config.ServiceSettings;
+import io.github.vertxsaga.platform.db.DatabaseSettings;
+import io.github.vertxsaga.platform.outbox.OutboxSettings;
+import io.github.vertxsaga.platform.service.ServiceSettings;
 import io.github.vertxsaga.platform.discovery.ServiceRegistration;
 import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.platform.testing.TestDatabases;
@@ -66,7 +67,7 @@ final class SagaSystem implements AutoCloseable {
   private final String adminToken = TestTokens.token(client, "admin", "admin");
   private volatile ServiceHost inventory;
   private volatile ServiceHost order;
-  private volatile Gateway gateway;
+  private volatile RunningNode gateway;
   private volatile int inventoryPort;
   private volatile int orderPort;
   private volatile int gatewayPort;

@@ -3,7 +3,7 @@ package io.github.vertxsaga.systemtests.scenarios;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.github.vertxsaga.platform.config.DatabaseSettings;
+import io.github.vertxsaga.platform.db.DatabaseSettings;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.systemtests.process.Await;
 import io.github.vertxsaga.systemtests.process.Invariants;

@@ -1,6 +1,6 @@
 package io.github.vertxsaga.systemtests.scenarios;
 
-import io.github.vertxsaga.platform.config.DatabaseSettings;
+import io.github.vertxsaga.platform.db.DatabaseSettings;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;

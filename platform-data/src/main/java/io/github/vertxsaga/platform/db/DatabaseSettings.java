@@ -1,0 +1,56 @@
+package io.github.vertxsaga.platform.db;
+
+import io.github.vertxsaga.platform.config.Env;
+
+/**
+ * The service's own database, as JDBC. The default is an H2 file under {@code data/<service>}.
+ *
+ * @param poolSize connections, and as many worker threads running JDBC ({@code DB_POOL_SIZE})
+ */
+public record DatabaseSettings(String url, String user, String password, int poolSize) {
+  public static final int DEFAULT_POOL_SIZE = 8;
+
+  public static DatabaseSettings from(Env env, String serviceName) {
+    String url = env.string("DB_URL", defaultH2Url(serviceName));
+    return new DatabaseSettings(
+        url.startsWith("jdbc:h2:") ? durableH2(url) : url,
+        env.string("DB_USER", url.startsWith("jdbc:h2:") ? "sa" : null),
+        env.string("DB_PASSWORD", ""),
+        env.integer("DB_POOL_SIZE", DEFAULT_POOL_SIZE, 1, 200));
+  }
+
+  public static String defaultH2Url(String serviceName) {
+    return "jdbc:h2:file:./data/" + serviceName + "/" + serviceName;
+  }
+
+  public boolean isH2() {
+    return url.startsWith("jdbc:h2:");
+  }
+
+  /**
+   * H2 delays writes by 500 ms by default and loses committed work on a crash; WRITE_DELAY=0 writes each commit
+   * before it returns. PostgreSQL mode keeps one SQL dialect for both databases.
+   */
+  static String durableH2(String url) {
+    StringBuilder result = new StringBuilder(url);
+    String upper = url.toUpperCase();
+    appendIfMissing(result, upper, "MODE", "PostgreSQL");
+    appendIfMissing(result, upper, "DATABASE_TO_LOWER", "TRUE");
+    appendIfMissing(result, upper, "DEFAULT_NULL_ORDERING", "HIGH");
+    appendIfMissing(result, upper, "WRITE_DELAY", "0");
+    appendIfMissing(result, upper, "LOCK_TIMEOUT", "10000");
+    appendIfMissing(result, upper, "DB_CLOSE_ON_EXIT", "FALSE");
+    return result.toString();
+  }
+
+  private static void appendIfMissing(StringBuilder url, String upper, String key, String value) {
+    if (!upper.contains(";" + key + "=")) {
+      url.append(';').append(key).append('=').append(value);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "DatabaseSettings[url=" + url + ", user=" + user + ", poolSize=" + poolSize + "]";
+  }
+}

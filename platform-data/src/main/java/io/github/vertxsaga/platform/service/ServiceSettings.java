@@ -1,0 +1,39 @@
+package io.github.vertxsaga.platform.service;
+
+import io.github.vertxsaga.platform.auth.AuthSettings;
+import io.github.vertxsaga.platform.config.ClusterSettings;
+import io.github.vertxsaga.platform.config.Env;
+import io.github.vertxsaga.platform.db.DatabaseSettings;
+import io.github.vertxsaga.platform.outbox.OutboxSettings;
+
+/**
+ * What every service shares: where it listens, how it clusters, its database and its outbox.
+ *
+ * @param httpPort        0 picks a free port; discovery publishes the real one ({@code HTTP_PORT})
+ * @param shutdownGraceMs after unpublishing on SIGTERM, how long in-flight requests may finish ({@code SHUTDOWN_GRACE_MS})
+ * @param haltAfterApply  test-only fault switch: halt the JVM after committing an event of this type and before
+ *                        acknowledging it ({@code FAULT_HALT_AFTER_APPLY}); empty in production
+ * @param auth            how callers' bearer tokens are verified (the gateway forwards them; services check again)
+ */
+public record ServiceSettings(
+    String serviceName,
+    int httpPort,
+    ClusterSettings cluster,
+    DatabaseSettings database,
+    OutboxSettings outbox,
+    long shutdownGraceMs,
+    String haltAfterApply,
+    AuthSettings auth) {
+
+  public static ServiceSettings from(Env env, String serviceName) {
+    return new ServiceSettings(
+        serviceName,
+        env.integer("HTTP_PORT", 0, 0, 65535),
+        ClusterSettings.from(env),
+        DatabaseSettings.from(env, serviceName),
+        OutboxSettings.from(env),
+        env.longValue("SHUTDOWN_GRACE_MS", 1_500, 0, 60_000),
+        env.string("FAULT_HALT_AFTER_APPLY", ""),
+        AuthSettings.from(env));
+  }
+}
