@@ -77,7 +77,7 @@ public final class Gateway implements NodeRole<AutoCloseable> {
     Future<TokenVerifier> tokens = verifiers.create(vertx, settings.auth());
     return Future.all(contract, tokens, directory.start())
         .compose(ready -> vertx.deployVerticle(() -> new GatewayVerticle(settings, document, contract.result(),
-                directory, tokens.result(), () -> node.clusterManager().isActive(), state),
+                directory, tokens.result(), () -> node.clusterManager().isActive(), state, node.credentials()),
             new DeploymentOptions().setInstances(settings.instances())))
         .map(deployed -> {
           log.info("gateway listening on port {}", settings.httpPort());

@@ -5,6 +5,7 @@ import io.github.vertxsaga.platform.auth.Authentication;
 import io.github.vertxsaga.platform.auth.TokenVerifier;
 import io.github.vertxsaga.platform.http.CommonHandlers;
 import io.github.vertxsaga.platform.node.NodeState;
+import io.github.vertxsaga.platform.tls.NodeCredentials;
 import io.github.vertxsaga.platform.http.Problems;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -40,10 +41,11 @@ final class GatewayVerticle extends VerticleBase {
   private final TokenVerifier tokens;
   private final BooleanSupplier clustered;
   private final NodeState state;
+  private final NodeCredentials credentials;
   private HttpServer server;
 
   GatewayVerticle(GatewaySettings settings, JsonObject document, OpenAPIContract contract, UpstreamDirectory directory,
-                  TokenVerifier tokens, BooleanSupplier clustered, NodeState state) {
+                  TokenVerifier tokens, BooleanSupplier clustered, NodeState state, NodeCredentials credentials) {
     this.settings = settings;
     this.document = document;
     this.contract = contract;
@@ -51,12 +53,13 @@ final class GatewayVerticle extends VerticleBase {
     this.tokens = tokens;
     this.clustered = clustered;
     this.state = state;
+    this.credentials = credentials;
   }
 
   @Override
   public Future<?> start() {
     ProxyHandler proxy = new ProxyHandler(directory, vertx.createHttpClient(
-        new HttpClientOptions().setKeepAlive(true).setConnectTimeout(1_000).setIdleTimeout(60),
+        credentials.applyTo(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(1_000).setIdleTimeout(60)),
         new PoolOptions().setHttp1MaxSize(64)), settings.requestTimeoutMs());
     server = vertx.createHttpServer(new HttpServerOptions().setPort(settings.httpPort())
         .setHost(settings.cluster().host().equals("127.0.0.1") ? "0.0.0.0" : settings.cluster().host())

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 import java.util.HashSet;
 import java.util.Locale;
@@ -19,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Forwards a request to one instance of a service and its answer back unchanged. Each attempt goes through that
- * instance's breaker, which also bounds it in time. A GET that fails is tried once more on another instance; any
- * other method is retried only when it never reached the instance (connection refused, breaker open).
+ * instance's breaker, which also bounds it in time. A GET that fails is tried once more on another instance; a
+ * request of any method that never reached an instance (connection refused, handshake refused, breaker open) goes
+ * on to the next one.
  */
 final class ProxyHandler {
   private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
@@ -76,7 +78,7 @@ final class ProxyHandler {
     upstream.routed.incrementAndGet();
     return upstream.breaker.<Answer>execute(() -> send(upstream, outgoing))
         .recover(failure -> {
-          if (tried.size() == 1 && retryable(outgoing.method(), failure)) {
+          if (retryable(outgoing.method(), failure, tried.size())) {
             log.info("{} {} failed on {} ({}); retrying on another instance", outgoing.method(), outgoing.uri(),
                 upstream.address(), failure.toString());
             return attempt(service, outgoing, tried, failure);
@@ -86,9 +88,13 @@ final class ProxyHandler {
   }
 
   private Future<Answer> send(Upstream upstream, Outgoing outgoing) {
+    // Connects to the instance's address, but asks for the service by name: with TLS on, the client's host check
+    // then passes only a certificate that names the service, so a record forged or gone stale (another process now
+    // on that address) gets no request and no token; the handshake fails before either is sent.
     RequestOptions options = new RequestOptions()
         .setMethod(outgoing.method())
-        .setHost(upstream.host)
+        .setServer(SocketAddress.inetSocketAddress(upstream.port, upstream.host))
+        .setHost(upstream.service)
         .setPort(upstream.port)
         .setURI(outgoing.uri())
         .setIdleTimeout(timeoutMs)
@@ -116,9 +122,13 @@ final class ProxyHandler {
     return headers;
   }
 
-  private static boolean retryable(HttpMethod method, Throwable failure) {
+  /**
+   * A request that never left (no connection, a refused handshake, an open breaker) may go to every other instance
+   * in turn, whatever its method; one that was sent is tried once more elsewhere only when it is a GET or a HEAD.
+   */
+  private static boolean retryable(HttpMethod method, Throwable failure, int attempts) {
     boolean neverSent = failure instanceof NotConnected || failure instanceof OpenCircuitException;
-    return neverSent || method == HttpMethod.GET || method == HttpMethod.HEAD;
+    return neverSent || (attempts == 1 && (method == HttpMethod.GET || method == HttpMethod.HEAD));
   }
 
   static void relay(RoutingContext ctx, Answer answer) {

@@ -26,6 +26,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The role of every service with a database in the common node lifecycle: it migrates while the node joins, then
@@ -34,6 +38,7 @@ import java.util.function.Function;
 public final class ServiceHost implements NodeRole<Database.Migrated> {
   /** Which instance answered: lets a client (and the tests) see the gateway's round-robin at work. */
   public static final String SERVED_BY = "X-Served-By";
+  private static final Logger log = LoggerFactory.getLogger(ServiceHost.class);
 
   /** What a service adds to the common host. */
   public interface Module {
@@ -102,17 +107,26 @@ public final class ServiceHost implements NodeRole<Database.Migrated> {
     return TokenVerifier.create(vertx, settings.auth()).compose(tokens -> {
       Module module = modules.apply(new Context(vertx, outbox, settings));
       OutboxMetrics metrics = new OutboxMetrics(name());
-      HttpApiVerticle http = new HttpApiVerticle(settings.cluster().host(), settings.httpPort(),
-          Duration.ofMillis(Math.max(settings.shutdownGraceMs(), 1_000)),
-          v -> router(v, state, tokens, module, outbox, name() + "/" + node.nodeId()));
+      Duration drain = Duration.ofMillis(Math.max(settings.shutdownGraceMs(), 1_000));
+      HttpApiVerticle http = new HttpApiVerticle(settings.cluster().host(), settings.httpPort(), drain,
+          node.credentials()::applyTo, v -> router(v, state, tokens, module, outbox, name() + "/" + node.nodeId()));
+      // Probes and Prometheus hold no client certificate: they get a port of their own that serves nothing else.
+      HttpApiVerticle ops = new HttpApiVerticle(settings.cluster().host(), settings.opsPort(), drain,
+          UnaryOperator.identity(), v -> CommonHandlers.router(v, state::draining, notReady(state), router -> {
+          }));
       List<Deployable> verticles = new ArrayList<>(List.of(
           new OutboxRelay(database, name(), settings.outbox(), metrics),
           new InboxConsumer(name(), module.inboxAddress(), outbox, module.eventHandler(), settings.haltAfterApply()),
           new OutboxHousekeeping(outbox, settings.outbox(), metrics)));
       verticles.addAll(module.verticles());
       verticles.add(http); // last: no request is taken before everything behind it is up
-      return deployInOrder(vertx, verticles)
-          .map(v -> Optional.of(new Endpoint(settings.cluster().host(), http.actualPort())));
+      verticles.add(ops);
+      return deployInOrder(vertx, verticles).map(v -> {
+        log.info("{} API on port {} ({}), probes and metrics on http://{}:{}", name(), http.actualPort(),
+            node.credentials().enabled() ? "HTTPS, client certificate required" : "plain HTTP, CLUSTER_TLS=off",
+            settings.cluster().host(), ops.actualPort());
+        return Optional.of(new Endpoint(settings.cluster().host(), http.actualPort()));
+      });
     });
   }
 
@@ -126,8 +140,7 @@ public final class ServiceHost implements NodeRole<Database.Migrated> {
 
   private Router router(Vertx vertx, NodeState state, TokenVerifier tokens, Module module, TransactionalOutbox outbox,
                         String servedBy) {
-    List<String> starting = List.of(name() + " is starting or stopping");
-    return CommonHandlers.router(vertx, state::draining, () -> state.ready() ? List.of() : starting, router -> {
+    return CommonHandlers.router(vertx, state::draining, notReady(state), router -> {
       router.route().handler(ctx -> {
         ctx.response().putHeader(SERVED_BY, servedBy);
         ctx.next();
@@ -138,6 +151,11 @@ public final class ServiceHost implements NodeRole<Database.Migrated> {
       new OutboxAdminRoutes(outbox).mount(router);
       module.mountApi(router);
     });
+  }
+
+  private Supplier<List<String>> notReady(NodeState state) {
+    List<String> starting = List.of(name() + " is starting or stopping");
+    return () -> state.ready() ? List.of() : starting;
   }
 
   /** Unpublish, let in-flight requests finish, then leave the cluster and close the database. */

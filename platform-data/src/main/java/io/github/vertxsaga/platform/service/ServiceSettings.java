@@ -9,7 +9,10 @@ import io.github.vertxsaga.platform.outbox.OutboxSettings;
 /**
  * What every service shares: where it listens, how it clusters, its database and its outbox.
  *
- * @param httpPort        0 picks a free port; discovery publishes the real one ({@code HTTP_PORT})
+ * @param httpPort        the API port, HTTPS with client certificates when TLS is on; 0 picks a free port, which
+ *                        discovery publishes ({@code HTTP_PORT})
+ * @param opsPort         plain HTTP for probes and Prometheus: {@code /health}, {@code /ready}, {@code /metrics} and
+ *                        nothing else; 0 picks a free port, logged at start ({@code OPS_PORT})
  * @param shutdownGraceMs after unpublishing on SIGTERM, how long in-flight requests may finish ({@code SHUTDOWN_GRACE_MS})
  * @param haltAfterApply  test-only fault switch: halt the JVM after committing an event of this type and before
  *                        acknowledging it ({@code FAULT_HALT_AFTER_APPLY}); empty in production
@@ -18,6 +21,7 @@ import io.github.vertxsaga.platform.outbox.OutboxSettings;
 public record ServiceSettings(
     String serviceName,
     int httpPort,
+    int opsPort,
     ClusterSettings cluster,
     DatabaseSettings database,
     OutboxSettings outbox,
@@ -29,6 +33,7 @@ public record ServiceSettings(
     return new ServiceSettings(
         serviceName,
         env.integer("HTTP_PORT", 0, 0, 65535),
+        env.integer("OPS_PORT", 0, 0, 65535),
         ClusterSettings.from(env),
         DatabaseSettings.from(env, serviceName),
         OutboxSettings.from(env),

@@ -6,6 +6,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.github.vertxsaga.platform.config.ClusterSettings;
+import io.github.vertxsaga.platform.tls.NodeCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -25,11 +26,12 @@ import java.util.List;
  * a silent member for 60 s. Here a node joins at once and a member silent for 5 s is dropped, so the survivors and
  * the gateway forget a {@code kill -9}'d instance within 10 s.
  */
-public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager) {
+public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, NodeCredentials credentials) {
 
   static final int PORT_RANGE = 20;
 
-  public static Future<ClusterNode> start(ClusterSettings settings) {
+  /** Joins with {@code credentials} on the event bus: TLS both ways, a certificate of the CA required of every peer. */
+  public static Future<ClusterNode> start(ClusterSettings settings, NodeCredentials credentials) {
     String address;
     try {
       address = InetAddress.getByName(settings.host()).getHostAddress();
@@ -38,12 +40,13 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager) {
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings, address));
     VertxOptions options = new VertxOptions()
-        .setEventBusOptions(new EventBusOptions().setHost(address).setClusterPublicHost(address).setPort(0))
+        .setEventBusOptions(credentials.applyTo(
+            new EventBusOptions().setHost(address).setClusterPublicHost(address).setPort(0)))
         // HTTP server and client, event bus and pool metrics, scraped at /metrics in Prometheus format.
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
-        .map(vertx -> new ClusterNode(vertx, manager));
+        .map(vertx -> new ClusterNode(vertx, manager, credentials));
   }
 
   static Config hazelcastConfig(ClusterSettings settings, String address) {

@@ -3,6 +3,7 @@ package io.github.vertxsaga.platform.node;
 import io.github.vertxsaga.platform.cluster.ClusterNode;
 import io.github.vertxsaga.platform.discovery.ServiceRegistration;
 import io.github.vertxsaga.platform.discovery.StaleRecordJanitor;
+import io.github.vertxsaga.platform.tls.NodeCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -55,8 +56,14 @@ public final class NodeLifecycle<R extends AutoCloseable> implements RunningNode
   private Future<RunningNode> start() {
     log.info("starting {} cluster={} host={} members={}", role.identity().name(), role.identity().cluster().name(), role.identity().cluster().host(),
         role.identity().cluster().members());
+    NodeCredentials credentials;
+    try {
+      credentials = NodeCredentials.load(role.identity().name(), role.identity().cluster().tls());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e); // before anything is opened: nothing to clean up
+    }
     Future<R> preparing = prepareBesideTheJoin();
-    Future<ClusterNode> joining = ClusterNode.start(role.identity().cluster());
+    Future<ClusterNode> joining = ClusterNode.start(role.identity().cluster(), credentials);
     return Future.all(preparing, joining)
         .compose(both -> {
           prepared = preparing.result();

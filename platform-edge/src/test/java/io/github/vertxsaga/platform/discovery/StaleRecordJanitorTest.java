@@ -4,6 +4,8 @@ import static io.github.vertxsaga.platform.testing.Eventually.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.platform.cluster.ClusterNode;
+import io.github.vertxsaga.platform.tls.NodeCredentials;
+import io.github.vertxsaga.platform.tls.TlsSettings;
 import io.github.vertxsaga.platform.testing.Eventually;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -61,7 +63,8 @@ class StaleRecordJanitorTest {
         return List.copyOf(members.get());
       }
     };
-    new StaleRecordJanitor(new ClusterNode(vertx, membership), slowRead, 60_000).sweep();
+    new StaleRecordJanitor(new ClusterNode(vertx, membership, NodeCredentials.load("test", TlsSettings.OFF)), slowRead,
+        60_000).sweep();
 
     Eventually.until("the departed node's record is removed", () -> registrations().stream()
         .noneMatch(departed.getRegistration()::equals));
