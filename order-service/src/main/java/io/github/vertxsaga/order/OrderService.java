@@ -31,7 +31,7 @@ public final class OrderService implements ServiceHost.Module {
 
   public OrderService(ServiceHost.Context context, Settings settings) {
     OrderRepository repository = new OrderRepository();
-    this.api = new OrderApi(context.outbox(), repository);
+    this.api = new OrderApi(context.outbox(), repository, new Idempotency(context.outbox()));
     this.saga = new OrderSagaHandler(repository);
     this.pendingWatch = new PendingOrderWatch(context.outbox().database(), repository, settings.pendingDeadlineMs());
   }
