@@ -87,10 +87,8 @@ final class OrderApi {
         "/api/orders/" + id + "/cancel", null);
     idempotency.once(RequestIds.of(ctx), claim, (c, events) -> {
       Order order = OrderVisibility.visible(repository.findForUpdate(c, id).orElse(null), caller, id);
-      if (!order.status().cancellable()) {
-        throw ApiException.conflict("order " + id + " is " + order.status() + " and cannot be cancelled");
-      }
-      Order cancelled = order.withStatus(OrderStatus.CANCELLED, null, System.currentTimeMillis());
+      Order cancelled = order.after(OrderStatus.Trigger.CANCEL, null, System.currentTimeMillis()).orElseThrow(
+          () -> ApiException.conflict("order " + id + " is " + order.status() + " and cannot be cancelled"));
       repository.update(c, cancelled);
       events.emit(new OrderCancelled(id, order.status().name()), cancelled.version());
       return new Answer(202, cancelled.toJson());
