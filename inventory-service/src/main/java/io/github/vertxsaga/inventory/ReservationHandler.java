@@ -26,11 +26,6 @@ import java.util.OptionalLong;
  * released. Runs inside the inbox transaction, so each event is applied exactly once.
  */
 final class ReservationHandler implements EventHandler {
-  static final String RESERVED = "RESERVED";
-  static final String REJECTED = "REJECTED";
-  static final String RELEASED = "RELEASED";
-  static final String CANCELLED = "CANCELLED";
-
   private final InventoryRepository repository;
 
   ReservationHandler(InventoryRepository repository) {
@@ -59,12 +54,12 @@ final class ReservationHandler implements EventHandler {
       if (!repository.tryReserve(c, line.sku(), line.quantity(), now)) {
         c.rollback(beforeReserving); // all or nothing: give back the lines already taken
         InventoryRejected rejected = whyNot(c, placed.orderId(), line);
-        repository.insertReservation(c, placed.orderId(), REJECTED, lines, rejected.reason(), now);
+        repository.insertReservation(c, placed.orderId(), ReservationStatus.REJECTED, lines, rejected.reason(), now);
         events.emit(rejected, 1);
         return;
       }
     }
-    repository.insertReservation(c, placed.orderId(), RESERVED, lines, null, now);
+    repository.insertReservation(c, placed.orderId(), ReservationStatus.RESERVED, lines, null, now);
     events.emit(new InventoryReserved(placed.orderId(), lines), 1);
   }
 
@@ -81,18 +76,19 @@ final class ReservationHandler implements EventHandler {
     if (existing.isEmpty()) {
       // The cancel overtook the order (only possible once an OrderPlaced was parked): remember it, so the order is
       // never reserved later.
-      repository.insertReservation(c, cancelled.orderId(), CANCELLED, List.of(), "cancelled before reservation", now);
+      repository.insertReservation(c, cancelled.orderId(), ReservationStatus.CANCELLED, List.of(),
+          "cancelled before reservation", now);
       return;
     }
     InventoryRepository.Reservation reservation = existing.get();
-    if (!RESERVED.equals(reservation.status())) {
+    if (reservation.status() != ReservationStatus.RESERVED) {
       return; // rejected or already released: nothing is held
     }
     for (LineItem line : reservation.items()) {
       repository.release(c, line.sku(), line.quantity(), now);
     }
     long version = reservation.version() + 1;
-    repository.updateReservation(c, cancelled.orderId(), RELEASED, version, now);
+    repository.updateReservation(c, cancelled.orderId(), ReservationStatus.RELEASED, version, now);
     events.emit(new InventoryReleased(cancelled.orderId(), reservation.items()), version);
   }
 
