@@ -86,6 +86,11 @@ final class Idempotency {
         : Future.failedFuture(e));
   }
 
+  /** Deletes the keys expired at {@code now}, on the database's workers; returns how many. */
+  Future<Integer> purgeExpired(long now) {
+    return outbox.database().inTransaction(c -> keys.purge(c, now - TTL_MS));
+  }
+
   /** The live answer stored for this claim; 422 when the key was used for a different request. */
   private Optional<Answer> find(Connection c, Claim claim, long now) throws SQLException {
     Optional<IdempotencyKeys.Stored> stored = keys.find(c, claim.customer(), claim.key(), now - TTL_MS);
