@@ -79,7 +79,10 @@ final class OrderApi {
         .onFailure(ctx::fail);
   }
 
-  /** A PENDING or CONFIRMED order becomes CANCELLED; inventory releases whatever it holds or will hold for it. */
+  /**
+   * A PENDING or CONFIRMED order becomes CANCELLING and OrderCancelled goes to inventory; the order is CANCELLED once
+   * inventory answers that it holds nothing for it any more. Anything else is a 409.
+   */
   private void cancel(RoutingContext ctx) {
     Caller caller = Caller.of(ctx);
     String id = ctx.pathParam("id");
@@ -87,11 +90,11 @@ final class OrderApi {
         "/api/orders/" + id + "/cancel", null);
     idempotency.once(RequestIds.of(ctx), claim, (c, events) -> {
       Order order = OrderVisibility.visible(repository.findForUpdate(c, id).orElse(null), caller, id);
-      Order cancelled = order.after(OrderStatus.Trigger.CANCEL, null, System.currentTimeMillis()).orElseThrow(
+      Order cancelling = order.after(OrderStatus.Trigger.CANCEL, null, System.currentTimeMillis()).orElseThrow(
           () -> ApiException.conflict("order " + id + " is " + order.status() + " and cannot be cancelled"));
-      repository.update(c, cancelled);
-      events.emit(new OrderCancelled(id, order.status().name()), cancelled.version());
-      return new Answer(202, cancelled.toJson());
+      repository.update(c, cancelling);
+      events.emit(new OrderCancelled(id, order.status().name()), cancelling.version());
+      return new Answer(202, cancelling.toJson());
     }).onSuccess(answer -> send(ctx, answer)).onFailure(ctx::fail);
   }
 

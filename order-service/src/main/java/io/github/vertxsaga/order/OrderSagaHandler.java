@@ -53,7 +53,9 @@ final class OrderSagaHandler implements EventHandler {
     switch (next.status()) {
       case CONFIRMED -> events.emit(new OrderConfirmed(orderId), next.version());
       case REJECTED -> events.emit(new OrderRejected(orderId, next.reason()), next.version());
-      default -> { } // no other status is announced
+      // CANCELLED has no event of its own: OrderCancelled told inventory, the only party that acts on a cancel, and
+      // the InventoryReleased (or InventoryRejected) that ended it came from inventory itself.
+      default -> { }
     }
   }
 }

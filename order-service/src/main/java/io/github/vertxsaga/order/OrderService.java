@@ -13,7 +13,7 @@ import io.vertx.ext.web.Router;
 import java.util.List;
 import java.util.Map;
 
-/** order-service: places orders and follows them to CONFIRMED, REJECTED or CANCELLED. */
+/** order-service: places orders and follows them to CONFIRMED, REJECTED or, through CANCELLING, CANCELLED. */
 public final class OrderService implements ServiceHost.Module {
 
   /**
