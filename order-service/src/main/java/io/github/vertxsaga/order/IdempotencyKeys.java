@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * The SQL of {@code idempotency_keys}. Knows rows and times only; what a key means, and how long it lives, is
- * {@link Idempotency}'s. Every method runs inside the caller's transaction or read.
+ * {@code Idempotency}'s. Every method runs inside the caller's transaction or read.
  */
 final class IdempotencyKeys {
 

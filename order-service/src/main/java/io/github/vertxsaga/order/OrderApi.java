@@ -81,7 +81,7 @@ final class OrderApi {
 
   /**
    * A PENDING or CONFIRMED order becomes CANCELLING and OrderCancelled goes to inventory; the order is CANCELLED once
-   * inventory answers that it holds nothing for it any more. Anything else is a 409.
+   * inventory answers that it holds nothing for it any more. An order in any other status is a 409.
    */
   private void cancel(RoutingContext ctx) {
     Caller caller = Caller.of(ctx);
