@@ -9,7 +9,7 @@ import io.github.vertxsaga.events.LineItem;
 import io.github.vertxsaga.events.Payloads;
 import io.github.vertxsaga.platform.cluster.ClusterNode;
 import io.github.vertxsaga.platform.config.ClusterSettings;
-import io.github.vertxsaga.platform.config.DatabaseSettings;
+import io.github.vertxsaga.platform.db.DatabaseSettings;
 import io.github.vertxsaga.platform.config.Env;
 import io.github.vertxsaga.systemtests.process.Await;
 import io.github.vertxsaga.systemtests.process.GatewayLog;
