@@ -50,6 +50,12 @@ final class UpstreamDirectory {
     this.services = Set.copyOf(services);
     this.discovery = ServiceDiscovery.create(vertx);
     services.forEach(service -> cursors.put(service, new AtomicInteger()));
+    // Prometheus knows which JVMs are up but not which of them discovery lists: this is what an alert compares.
+    services.forEach(service -> Gauge.builder("gateway_discovered_instances", this,
+            directory -> directory.snapshot.getOrDefault(service, List.of()).size())
+        .description("UP instances of the service in the gateway's discovery snapshot")
+        .tags("service", service)
+        .register(registry));
   }
 
   Future<Void> start() {

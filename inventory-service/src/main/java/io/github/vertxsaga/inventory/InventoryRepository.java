@@ -15,7 +15,7 @@ import java.util.OptionalLong;
 final class InventoryRepository {
 
   /** What inventory did for one order. */
-  record Reservation(String orderId, String status, List<LineItem> items, long version) {
+  record Reservation(String orderId, ReservationStatus status, List<LineItem> items, long version) {
   }
 
   JsonObject restock(Connection c, String sku, long quantity, long now) throws SQLException {
@@ -118,18 +118,19 @@ final class InventoryRepository {
         if (!rs.next()) {
           return Optional.empty();
         }
-        return Optional.of(new Reservation(rs.getString(1), rs.getString(2),
+        return Optional.of(new Reservation(rs.getString(1), ReservationStatus.valueOf(rs.getString(2)),
             LineItem.listFromJson(new JsonArray(rs.getString(3))), rs.getLong(4)));
       }
     }
   }
 
-  void insertReservation(Connection c, String orderId, String status, List<LineItem> items, String reason, long now)
+  void insertReservation(Connection c, String orderId, ReservationStatus status, List<LineItem> items, String reason,
+                         long now)
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO reservations (order_id, status, items, reason, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)""")) {
       ps.setString(1, orderId);
-      ps.setString(2, status);
+      ps.setString(2, status.name());
       ps.setString(3, LineItem.toJson(items).encode());
       ps.setString(4, reason);
       ps.setLong(5, now);
@@ -137,10 +138,11 @@ final class InventoryRepository {
     }
   }
 
-  void updateReservation(Connection c, String orderId, String status, long version, long now) throws SQLException {
+  void updateReservation(Connection c, String orderId, ReservationStatus status, long version, long now)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
         "UPDATE reservations SET status = ?, version = ?, updated_at = ? WHERE order_id = ?")) {
-      ps.setString(1, status);
+      ps.setString(1, status.name());
       ps.setLong(2, version);
       ps.setLong(3, now);
       ps.setString(4, orderId);

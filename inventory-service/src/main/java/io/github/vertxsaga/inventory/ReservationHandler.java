@@ -23,14 +23,9 @@ import java.util.OptionalLong;
 
 /**
  * The inventory side of the saga: an order is reserved line by line, all or nothing; a cancelled order's stock is
- * released. Runs inside the inbox transaction, so each event is applied exactly once.
+ * released and the release announced. Runs inside the inbox transaction, so each event is applied exactly once.
  */
 final class ReservationHandler implements EventHandler {
-  static final String RESERVED = "RESERVED";
-  static final String REJECTED = "REJECTED";
-  static final String RELEASED = "RELEASED";
-  static final String CANCELLED = "CANCELLED";
-
   private final InventoryRepository repository;
 
   ReservationHandler(InventoryRepository repository) {
@@ -59,12 +54,12 @@ final class ReservationHandler implements EventHandler {
       if (!repository.tryReserve(c, line.sku(), line.quantity(), now)) {
         c.rollback(beforeReserving); // all or nothing: give back the lines already taken
         InventoryRejected rejected = whyNot(c, placed.orderId(), line);
-        repository.insertReservation(c, placed.orderId(), REJECTED, lines, rejected.reason(), now);
+        repository.insertReservation(c, placed.orderId(), ReservationStatus.REJECTED, lines, rejected.reason(), now);
         events.emit(rejected, 1);
         return;
       }
     }
-    repository.insertReservation(c, placed.orderId(), RESERVED, lines, null, now);
+    repository.insertReservation(c, placed.orderId(), ReservationStatus.RESERVED, lines, null, now);
     events.emit(new InventoryReserved(placed.orderId(), lines), 1);
   }
 
@@ -75,25 +70,36 @@ final class ReservationHandler implements EventHandler {
         : InventoryRejected.insufficientStock(orderId, line.sku(), available.getAsLong(), line.quantity());
   }
 
+  /**
+   * Gives a cancelled order's stock back. Every cancel that inventory acts on is answered with InventoryReleased, even
+   * when nothing was held: that answer is what moves the order from CANCELLING to CANCELLED.
+   */
   private void release(OrderCancelled cancelled, Connection c, EventSink events) throws SQLException {
     long now = System.currentTimeMillis();
     Optional<InventoryRepository.Reservation> existing = repository.reservationForUpdate(c, cancelled.orderId());
     if (existing.isEmpty()) {
       // The cancel overtook the order (only possible once an OrderPlaced was parked): remember it, so the order is
-      // never reserved later.
-      repository.insertReservation(c, cancelled.orderId(), CANCELLED, List.of(), "cancelled before reservation", now);
+      // never reserved later, and tell order-service that nothing is held.
+      repository.insertReservation(c, cancelled.orderId(), ReservationStatus.CANCELLED, List.of(),
+          "cancelled before reservation", now);
+      events.emit(new InventoryReleased(cancelled.orderId(), List.of()), 1);
       return;
     }
     InventoryRepository.Reservation reservation = existing.get();
-    if (!RESERVED.equals(reservation.status())) {
-      return; // rejected or already released: nothing is held
+    switch (reservation.status()) {
+      case RESERVED -> {
+        for (LineItem line : reservation.items()) {
+          repository.release(c, line.sku(), line.quantity(), now);
+        }
+        long version = reservation.version() + 1;
+        repository.updateReservation(c, cancelled.orderId(), ReservationStatus.RELEASED, version, now);
+        events.emit(new InventoryReleased(cancelled.orderId(), reservation.items()), version);
+      }
+      // Nothing held: the InventoryRejected sent for it ends the cancel on order-service's side.
+      case REJECTED -> { }
+      // Answered already, when that earlier cancel was applied.
+      case RELEASED, CANCELLED -> { }
     }
-    for (LineItem line : reservation.items()) {
-      repository.release(c, line.sku(), line.quantity(), now);
-    }
-    long version = reservation.version() + 1;
-    repository.updateReservation(c, cancelled.orderId(), RELEASED, version, now);
-    events.emit(new InventoryReleased(cancelled.orderId(), reservation.items()), version);
   }
 
   /**

@@ -4,13 +4,19 @@ import io.github.vertxsaga.events.LineItem;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /** An order as stored and as the API shows it. */
 record Order(String id, String customer, OrderStatus status, List<LineItem> items, String reason, long version,
              long createdAt, long updatedAt) {
 
-  Order withStatus(OrderStatus next, String why, long now) {
-    return new Order(id, customer, next, items, why, version + 1, createdAt, now);
+  /**
+   * This order after {@code trigger}, one version on, as {@link OrderStatus} allows; empty when the trigger changes
+   * nothing in its status. {@code reason} is kept only when the order ends REJECTED.
+   */
+  Optional<Order> after(OrderStatus.Trigger trigger, String reason, long now) {
+    return status.after(trigger).map(next -> new Order(id, customer, next, items,
+        next == OrderStatus.REJECTED ? reason : null, version + 1, createdAt, now));
   }
 
   JsonObject toJson() {

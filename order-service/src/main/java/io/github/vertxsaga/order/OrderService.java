@@ -13,27 +13,45 @@ import io.vertx.ext.web.Router;
 import java.util.List;
 import java.util.Map;
 
-/** order-service: places orders and follows them to CONFIRMED, REJECTED or CANCELLED. */
+/** order-service: places orders and follows them to CONFIRMED, REJECTED or, through CANCELLING, CANCELLED. */
 public final class OrderService implements ServiceHost.Module {
 
-  /** The whole configuration of this service, read once from the environment. */
-  public record Settings(ServiceSettings common, long pendingDeadlineMs) {
+  /**
+   * The whole configuration of this service, read once from the environment.
+   *
+   * @param pendingDeadlineMs          PENDING orders older than this are reported ({@code ORDER_PENDING_DEADLINE_MS})
+   * @param idempotencyPurgeIntervalMs how often expired idempotency keys are deleted
+   *                                   ({@code ORDER_IDEMPOTENCY_PURGE_MS})
+   */
+  public record Settings(ServiceSettings common, long pendingDeadlineMs, long idempotencyPurgeIntervalMs) {
+    public static final long DEFAULT_PENDING_DEADLINE_MS = 30_000;
+    public static final long DEFAULT_IDEMPOTENCY_PURGE_MS = 600_000;
+
+    /** With the default purge interval, for those that start the service in their own JVM and set the deadline only. */
+    public Settings(ServiceSettings common, long pendingDeadlineMs) {
+      this(common, pendingDeadlineMs, DEFAULT_IDEMPOTENCY_PURGE_MS);
+    }
+
     public static Settings from(Map<String, String> environment) {
       Env env = new Env(environment);
       return new Settings(ServiceSettings.from(env, ServiceNames.ORDER_SERVICE),
-          env.longValue("ORDER_PENDING_DEADLINE_MS", 30_000, 1_000, Long.MAX_VALUE));
+          env.longValue("ORDER_PENDING_DEADLINE_MS", DEFAULT_PENDING_DEADLINE_MS, 1_000, Long.MAX_VALUE),
+          env.longValue("ORDER_IDEMPOTENCY_PURGE_MS", DEFAULT_IDEMPOTENCY_PURGE_MS, 1_000, 86_400_000));
     }
   }
 
   private final OrderApi api;
   private final OrderSagaHandler saga;
   private final PendingOrderWatch pendingWatch;
+  private final IdempotencyKeyPurge keyPurge;
 
   public OrderService(ServiceHost.Context context, Settings settings) {
     OrderRepository repository = new OrderRepository();
-    this.api = new OrderApi(context.outbox(), repository);
+    Idempotency idempotency = new Idempotency(context.outbox());
+    this.api = new OrderApi(context.outbox(), repository, idempotency);
     this.saga = new OrderSagaHandler(repository);
     this.pendingWatch = new PendingOrderWatch(context.outbox().database(), repository, settings.pendingDeadlineMs());
+    this.keyPurge = new IdempotencyKeyPurge(idempotency, settings.idempotencyPurgeIntervalMs());
   }
 
   public static void main(String[] args) {
@@ -59,6 +77,6 @@ public final class OrderService implements ServiceHost.Module {
 
   @Override
   public List<Deployable> verticles() {
-    return List.of(pendingWatch);
+    return List.of(pendingWatch, keyPurge);
   }
 }

@@ -23,13 +23,16 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * Checks docker-compose.yml against the rest of the repository, since no test here can run Docker: the services,
- * their health checks and start order, the Dockerfiles and jars they build from, the cluster seeds, and the README's
- * configuration table.
+ * their health checks and start order, the Dockerfiles and jars they build from, the cluster seeds, the README's
+ * configuration table, and what Prometheus is given to scrape and evaluate.
  */
 @DisplayName("docker-compose.yml")
 class ComposeFileTest {
   private static final String POSTGRES = "postgres";
   private static final String GATEWAY = "gateway";
+  private static final String PROMETHEUS = "prometheus";
+  /** Where the prom/prometheus image reads its configuration. */
+  private static final String PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml";
   private static final List<String> SERVICE_INSTANCES =
       List.of("inventory-service-1", "inventory-service-2", "order-service-1", "order-service-2");
   private static final Pattern README_VARIABLE = Pattern.compile("[A-Z][A-Z0-9_]*[A-Z0-9]");
@@ -50,10 +53,11 @@ class ComposeFileTest {
   }
 
   @Test
-  @DisplayName("runs PostgreSQL, two instances of each service and the gateway")
+  @DisplayName("runs PostgreSQL, two instances of each service, the gateway and Prometheus")
   void expectedServices() {
     List<String> expected = new ArrayList<>(appServices());
     expected.add(POSTGRES);
+    expected.add(PROMETHEUS);
     assertThat(services(compose).keySet()).containsExactlyInAnyOrderElementsOf(expected);
   }
 
@@ -216,6 +220,89 @@ class ComposeFileTest {
       }
     }
     assertThat(published).contains("8080:8080");
+  }
+
+  @Test
+  @DisplayName("gives Prometheus the repository's prometheus.yml and every rule file it names, alerts.yml included, "
+      + "mounted read-only")
+  void prometheusMountsTheRepositoryRules() throws IOException {
+    Map<String, Mount> mounts = mounts(map(services(compose).get(PROMETHEUS)));
+    Mount config = mounts.get(PROMETHEUS_CONFIG);
+    assertThat(config).as("a mount at " + PROMETHEUS_CONFIG + " in " + mounts.values()).isNotNull();
+    List<String> problems = new ArrayList<>(config.problems());
+    List<?> ruleFiles = list(yaml(config.source()).get("rule_files"));
+    if (ruleFiles.isEmpty()) {
+      problems.add(root.relativize(config.source()) + " names no rule_files");
+    }
+    for (Object ruleFile : ruleFiles) {
+      Mount rules = mounts.get(String.valueOf(ruleFile));
+      if (rules == null) {
+        problems.add("the rule file " + ruleFile + " is not mounted");
+      } else {
+        problems.addAll(rules.problems());
+      }
+    }
+    assertThat(problems).isEmpty();
+    assertThat(mounts.values().stream().map(Mount::source)).contains(root.resolve("deploy/prometheus/alerts.yml"));
+  }
+
+  @Test
+  @DisplayName("has Prometheus scrape every JVM of this file on its HTTP port, in a job named after its service")
+  void prometheusScrapesEveryJvm() throws IOException {
+    Mount config = mounts(map(services(compose).get(PROMETHEUS))).get(PROMETHEUS_CONFIG);
+    Map<String, List<String>> jobs = new LinkedHashMap<>();
+    for (Object job : list(yaml(config.source()).get("scrape_configs"))) {
+      List<String> targets = new ArrayList<>();
+      list(map(job).get("static_configs")).forEach(group -> list(map(group).get("targets"))
+          .forEach(target -> targets.add(String.valueOf(target))));
+      jobs.put(String.valueOf(map(job).get("job_name")), targets);
+    }
+    List<String> problems = new ArrayList<>();
+    Set<String> expected = new LinkedHashSet<>();
+    for (String name : appServices()) {
+      Map<String, Object> service = map(services(compose).get(name));
+      // The module is the name the service has in discovery, which DiscoveryInstanceMissing matches the job on.
+      String job = buildContext(service.get("build")).getFileName().toString();
+      String target = name + ":" + environment(service).get("HTTP_PORT");
+      expected.add(target);
+      if (!jobs.getOrDefault(job, List.of()).contains(target)) {
+        problems.add(target + " is not a target of the job " + job + ": " + jobs);
+      }
+    }
+    jobs.values().stream().flatMap(List::stream).filter(target -> !expected.contains(target))
+        .forEach(target -> problems.add(target + " is scraped but is no JVM of this file"));
+    assertThat(problems).isEmpty();
+  }
+
+  /** A bind mount: a file of the repository, where the container sees it, and whether it is read-only. */
+  record Mount(Path source, String target, boolean readOnly) {
+    List<String> problems() {
+      List<String> problems = new ArrayList<>();
+      if (!Files.isRegularFile(source)) {
+        problems.add(target + " is mounted from " + source + ", which is no file of the repository");
+      }
+      if (!readOnly) {
+        problems.add(target + " is not mounted read-only (:ro)");
+      }
+      return problems;
+    }
+  }
+
+  /** The service's bind mounts of repository paths, by their target (short syntax "./source:target[:ro]"). */
+  private static Map<String, Mount> mounts(Map<String, Object> service) {
+    Map<String, Mount> mounts = new LinkedHashMap<>();
+    for (Object volume : list(service.get("volumes"))) {
+      String[] parts = String.valueOf(volume).split(":");
+      if (parts.length >= 2 && parts[0].startsWith(".")) {
+        boolean readOnly = parts.length > 2 && List.of(parts[2].split(",")).contains("ro");
+        mounts.put(parts[1], new Mount(root.resolve(parts[0]).normalize(), parts[1], readOnly));
+      }
+    }
+    return mounts;
+  }
+
+  private static List<?> list(Object value) {
+    return value instanceof List<?> l ? l : List.of();
   }
 
   /** Every variable a compose service sets that the README's table lacks, as "service sets VARIABLE". */

@@ -153,7 +153,7 @@ class GatewayContractTest {
     edge.get("/api/orders", alice);
     String gateway = edge.get("/metrics", null).body();
     assertThat(gateway).contains("vertx_http_server_requests_total", "vertx_http_client_requests_total",
-        "gateway_circuit_breaker_state");
+        "gateway_circuit_breaker_state", "gateway_discovered_instances");
     String orders = edge.getFrom(edge.orderPort, "/metrics", null).body();
     assertThat(orders).contains("outbox_backlog", "outbox_oldest_undelivered_age_seconds", "outbox_events_delivered_total",
         "outbox_events_dead_lettered_total", "orders_pending_overdue", "vertx_eventbus");

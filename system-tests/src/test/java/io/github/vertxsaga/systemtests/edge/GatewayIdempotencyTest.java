@@ -81,6 +81,8 @@ class GatewayIdempotencyTest {
         Map.of("Idempotency-Key", "c-1"));
     assertThat(cancel.statusCode()).isEqualTo(202);
     assertThat(cancelAgain.statusCode()).as("the replay is the first answer, not a 409").isEqualTo(202);
+    assertThat(new JsonObject(cancelAgain.body()).getString("status")).as("the first answer's status")
+        .isEqualTo("CANCELLING");
   }
 
   private static String id(HttpResponse<String> response) {

@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
  * What must hold after every scenario, checked through the API only, as the admin, against the topology's
  * {@link Ledger}:
  * <ul>
- *   <li>every order that got a 202 exists, and every order is CONFIRMED, REJECTED or CANCELLED, within the bound;</li>
+ *   <li>every order that got a 202 exists, and every order is CONFIRMED, REJECTED or CANCELLED, within the bound
+ *   (PENDING and CANCELLING are on their way);</li>
  *   <li>for every SKU, {@code available + reserved} equals everything restocked, neither is negative, and
  *   {@code reserved} equals the quantities of the CONFIRMED orders: a double reservation would raise it, a double
  *   release lower it;</li>
@@ -28,6 +29,7 @@ import java.util.stream.Collectors;
  * is at rest) or the bound passes; a failure then says what still did not hold.
  */
 public final class Invariants {
+  /** CANCELLING is not among them: a cancelled order is done only once inventory has released its stock. */
   public static final Set<String> TERMINAL = Set.of("CONFIRMED", "REJECTED", "CANCELLED");
   private static final Duration POLL = Duration.ofMillis(500);
   private static final int PAGE = 500;

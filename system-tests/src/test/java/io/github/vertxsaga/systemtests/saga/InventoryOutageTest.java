@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
 import io.github.vertxsaga.systemtests.saga.SagaSystem.Stock;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -81,7 +83,12 @@ class InventoryOutageTest {
     String cancelled = system.place(crank, 2);
     String kept = system.place(crank, 1);
     JsonObject cancel = json(system.cancel(cancelled), 202);
-    assertThat(cancel.getString("status")).isEqualTo("CANCELLED");
+    assertThat(cancel.getString("status")).isEqualTo("CANCELLING");
+    assertThat(system.orders("CANCELLING")).as("CANCELLING while inventory is away")
+        .extracting(order -> order.getString("id")).contains(cancelled);
+    HttpResponse<Buffer> again = system.cancel(cancelled);
+    assertThat(again.statusCode()).as("cancelling a CANCELLING order").isEqualTo(409);
+    assertThat(again.bodyAsJsonObject().getString("detail")).contains("CANCELLING");
 
     system.startInventory();
 

@@ -160,9 +160,9 @@ class OrderSagaTest {
     assertThat(system.settled(id).getString("status")).isEqualTo("CONFIRMED");
     assertThat(system.stock(gear)).isEqualTo(new Stock(2, 4));
 
-    JsonObject cancelled = json(system.cancel(id), 202);
+    JsonObject cancelling = json(system.cancel(id), 202);
 
-    assertThat(cancelled.getString("status")).isEqualTo("CANCELLED");
+    assertThat(cancelling.getString("status")).isEqualTo("CANCELLING");
     Eventually.until("the stock of the cancelled order is released", SagaSystem.SETTLE,
         () -> system.stock(gear).equals(new Stock(6, 0)));
     system.assertInvariantAtRest();
@@ -170,6 +170,78 @@ class OrderSagaTest {
     HttpResponse<Buffer> again = system.cancel(id);
     assertThat(again.statusCode()).as("cancelling twice").isEqualTo(409);
     assertThat(again.getHeader("Content-Type")).isEqualTo("application/problem+json");
+  }
+
+  @ParameterizedTest(name = "on {0}")
+  @MethodSource("databases")
+  @DisplayName("a cancel answers CANCELLING, and once the order reads CANCELLED its stock is already back")
+  void cancelledMeansReleased(Kind kind) {
+    SagaSystem system = system(kind);
+    String belt = sku("belt");
+    system.restock(belt, 5);
+    String id = system.place(belt, 3);
+    assertThat(system.settled(id).getString("status")).isEqualTo("CONFIRMED");
+
+    JsonObject answer = json(system.cancel(id), 202);
+
+    assertThat(answer.getString("id")).isEqualTo(id);
+    assertThat(answer.getString("status")).isEqualTo("CANCELLING");
+    Eventually.until("the order reads CANCELLED", SagaSystem.SETTLE,
+        () -> "CANCELLED".equals(system.order(id).getString("status")));
+    assertThat(system.stock(belt)).as("the stock, read right after the order read CANCELLED").isEqualTo(new Stock(5, 0));
+    system.assertInvariantAtRest();
+  }
+
+  @ParameterizedTest(name = "on {0}")
+  @MethodSource("databases")
+  @DisplayName("orders cancelled as soon as they are placed, most before inventory has answered, all end CANCELLED "
+      + "with nothing held")
+  void ordersCancelledAtOnceEndCancelled(Kind kind) {
+    SagaSystem system = system(kind);
+    String strap = sku("strap");
+    system.restock(strap, 8);
+
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      String id = system.place(strap, 1);
+      assertThat(json(system.cancel(id), 202).getString("status")).isEqualTo("CANCELLING");
+      ids.add(id);
+    }
+
+    Eventually.until("every cancelled order reads CANCELLED", SagaSystem.SETTLE,
+        () -> ids.stream().allMatch(id -> "CANCELLED".equals(system.order(id).getString("status"))));
+    assertThat(system.stock(strap)).isEqualTo(new Stock(8, 0));
+    system.assertInvariantAtRest();
+  }
+
+  @ParameterizedTest(name = "on {0}")
+  @MethodSource("databases")
+  @DisplayName("a cancel that overtakes a parked OrderPlaced ends CANCELLED, and that OrderPlaced, delivered later, "
+      + "reserves nothing")
+  void cancelOvertakingAParkedOrderPlaced(Kind kind) {
+    SagaSystem system = system(kind);
+    String hinge = sku("hinge");
+    system.restock(hinge, 4);
+    // A PENDING order whose OrderPlaced inventory has not seen, as when it was dead-lettered: the cancel comes first.
+    String id = UUID.randomUUID().toString();
+    List<LineItem> lines = List.of(new LineItem(hinge, 2));
+    insertPendingOrder(system, id, lines);
+
+    JsonObject answer = json(system.cancel(id), 202);
+
+    assertThat(answer.getString("status")).isEqualTo("CANCELLING");
+    Eventually.until("the order reads CANCELLED", SagaSystem.SETTLE,
+        () -> "CANCELLED".equals(system.order(id).getString("status")));
+    assertThat(system.stock(hinge)).isEqualTo(new Stock(4, 0));
+
+    // The parked OrderPlaced, requeued by an operator, arrives at last.
+    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), "late-" + id, 1,
+        Instant.now());
+    assertThat(result(system.orderHost().node().vertx().eventBus().<String>request(Addresses.INVENTORY_EVENTS, placed))
+        .body()).isEqualTo(InboxConsumer.APPLIED);
+    system.assertInvariantAtRest();
+    assertThat(system.order(id).getString("status")).isEqualTo("CANCELLED");
+    assertThat(system.stock(hinge)).as("nothing reserved for a cancelled order").isEqualTo(new Stock(4, 0));
   }
 
   @ParameterizedTest(name = "on {0}")

@@ -297,10 +297,11 @@ final class SagaSystem implements AutoCloseable {
 
   // ---- the invariant ----
 
-  /** Waits until no order is PENDING and neither outbox has anything left to deliver: nothing in flight. */
+  /** Waits until no order is PENDING or CANCELLING and neither outbox has anything left to deliver: nothing in flight. */
   void awaitAtRest() {
-    Eventually.until("no order is PENDING and both outboxes are drained", SETTLE,
-        () -> orders("PENDING").isEmpty() && inFlight(outbox(orderPort)) == 0 && inFlight(outbox(inventoryPort)) == 0);
+    Eventually.until("no order is PENDING or CANCELLING and both outboxes are drained", SETTLE,
+        () -> orders("PENDING").isEmpty() && orders("CANCELLING").isEmpty() && inFlight(outbox(orderPort)) == 0
+            && inFlight(outbox(inventoryPort)) == 0);
   }
 
   /** Undelivered rows the relay still works on; parked ones are checked, with a clearer message, by the invariant. */

@@ -52,6 +52,7 @@ final class Scenarios {
     assertThat(awaitStatus(shop, User.ALICE, cancelled.orderId())).isEqualTo("CONFIRMED");
     Shop.Answer cancel = shop.cancel(User.ALICE, cancelled.orderId());
     assertThat(cancel.status()).as(cancel.outcome().toString()).isEqualTo(202);
+    assertThat(cancel.body().getString("status")).isEqualTo("CANCELLING");
     assertThat(shop.get(User.BOB, "/api/orders/" + rejected.orderId()).body().getString("reason"))
         .contains("insufficient stock for SKU " + scarce);
     assertThat(shop.get(User.BOB, "/api/orders/" + confirmed.orderId()).status())

@@ -1,0 +1,201 @@
+package io.github.vertxsaga.systemtests.monitoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.vertxsaga.events.Addresses;
+import io.github.vertxsaga.events.EventEnvelope;
+import io.github.vertxsaga.events.EventEnvelopeCodec;
+import io.github.vertxsaga.events.LineItem;
+import io.github.vertxsaga.events.Payloads;
+import io.github.vertxsaga.platform.cluster.ClusterNode;
+import io.github.vertxsaga.platform.config.ClusterSettings;
+import io.github.vertxsaga.platform.db.DatabaseSettings;
+import io.github.vertxsaga.platform.config.Env;
+import io.github.vertxsaga.systemtests.process.Await;
+import io.github.vertxsaga.systemtests.process.GatewayLog;
+import io.github.vertxsaga.systemtests.process.Http;
+import io.github.vertxsaga.systemtests.process.ProcessCluster;
+import io.github.vertxsaga.systemtests.process.Service;
+import io.github.vertxsaga.systemtests.process.ServiceProcess;
+import io.github.vertxsaga.systemtests.process.User;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * alerts.yml on a real Prometheus scraping the real processes. OutboxDeadLetter has no {@code for:}, so the rules run
+ * as they are in production, with no copy shortened for the test.
+ *
+ * <p>The dead letter is an answer order-service cannot apply: the test's own cluster node hands inventory an
+ * OrderPlaced for an order order-service never took, inventory rejects it (unknown SKU), and order-service refuses
+ * that answer for an unknown order until inventory parks it. The operator's repair is to create the missing order
+ * and requeue; order-service's H2 file is opened with AUTO_SERVER so that the test can write it while the service runs.
+ */
+@DisplayName("Alerts on a real Prometheus")
+class AlertsFireIT {
+  private static final Duration START = Duration.ofSeconds(120);
+  /** Scrape, outbox sampling (every 5 s) and rule evaluation, on a loaded machine. */
+  private static final Duration ALERT = Duration.ofSeconds(60);
+  private static final Duration POLL = Duration.ofMillis(250);
+  private static final String ALERT_NAME = "OutboxDeadLetter";
+  /** A metric name in PromQL: snake_case with an underscore, not followed by "(" (label_replace, group_left). */
+  private static final Pattern METRIC = Pattern.compile("\\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\\b(?!\\s*\\()");
+
+  @RegisterExtension
+  final ProcessCluster cluster = new ProcessCluster();
+
+  @Test
+  @DisplayName("a dead letter fires OutboxDeadLetter within seconds, and requeuing it clears the alert")
+  void deadLetterFiresAndClears() throws Exception {
+    Path binary = PrometheusTools.require("prometheus");
+    long begun = System.nanoTime();
+    Path orderFiles = Files.createTempDirectory("alerts-it-order-");
+    cluster.onClose(() -> deleteQuietly(orderFiles));
+    // Parked after the second refusal instead of the eighth: the alert, not the retries, is under test.
+    ServiceProcess inventory = cluster.start(Service.INVENTORY, "inventory", Map.of("OUTBOX_MAX_FAILURES", "2"));
+    // H2 refuses AUTO_SERVER with the service's DB_CLOSE_ON_EXIT=FALSE; closing on exit only matters to a graceful
+    // stop, and this test kills its processes.
+    ServiceProcess order = cluster.start(Service.ORDER, "order", Map.of("DB_URL",
+        "jdbc:h2:file:" + orderFiles.resolve("order") + ";AUTO_SERVER=TRUE;DB_CLOSE_ON_EXIT=TRUE"));
+    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway");
+    List.of(inventory, order, gateway).forEach(process -> process.awaitReady(START));
+    GatewayLog.awaitKnows(gateway, inventory, order);
+    long processesUp = System.nanoTime();
+
+    ClusterNode node = joinCluster();
+    try (PrometheusServer prometheus = PrometheusServer.start(binary, cluster.logDir(), Map.of(
+        Service.INVENTORY.serviceName(), List.of(inventory.address()),
+        Service.ORDER.serviceName(), List.of(order.address()),
+        Service.GATEWAY.serviceName(), List.of(gateway.address())))) {
+      awaitHealthyScrapes(prometheus);
+      assertThat(prometheus.alerts()).as("alerts pending or firing on a healthy system").isEmpty();
+      long ready = System.nanoTime();
+
+      String orderId = UUID.randomUUID().toString();
+      deadLetter(node, orderId);
+      JsonObject alert = Await.value(ALERT_NAME + " fires", ALERT, POLL, () -> alerts(prometheus, ALERT_NAME).stream()
+          .filter(a -> "firing".equals(a.getString("state"))).findFirst());
+      long fired = System.nanoTime();
+      assertThat(alert.getJsonObject("labels").getMap()).containsEntry("service", "inventory-service")
+          .containsEntry("severity", "page");
+
+      createMissingOrder(order, orderId);
+      requeue(gateway, orderId);
+      Await.until("the requeued answer settles order " + orderId, ALERT, POLL, () -> "REJECTED".equals(
+          Http.get(gateway.uri("/api/orders/" + orderId), User.ADMIN).json().getString("status")));
+      Await.until(ALERT_NAME + " clears", ALERT, POLL, () -> alerts(prometheus, ALERT_NAME).isEmpty());
+      long cleared = System.nanoTime();
+      System.out.printf("processes ready: %d ms; Prometheus scraping them all: %d ms; dead letter -> firing: %d ms; "
+          + "repair and requeue -> cleared: %d ms; whole test: %d ms%n", ms(processesUp - begun),
+          ms(ready - processesUp), ms(fired - ready), ms(cleared - fired), ms(cleared - begun));
+    } finally {
+      node.vertx().close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Every target up, every rule evaluated without error, every metric a rule names scraped. */
+  private static void awaitHealthyScrapes(PrometheusServer prometheus) throws Exception {
+    Await.until("Prometheus scrapes all 3 JVMs", START, POLL, () -> prometheus.targets().size() == 3
+        && prometheus.targets().stream().map(JsonObject.class::cast).allMatch(t -> "up".equals(t.getString("health"))));
+    Await.until("every rule is evaluated, without error", ALERT, POLL, () -> prometheus.rules().stream()
+        .allMatch(rule -> "ok".equals(rule.getString("health"))));
+    for (String metric : ruleMetrics()) {
+      Await.until("Prometheus has scraped " + metric, ALERT, POLL, () -> !prometheus.query(metric).isEmpty());
+    }
+  }
+
+  /** The metric names in the rules' expressions (quoted label values left out). */
+  private static Set<String> ruleMetrics() throws Exception {
+    Set<String> names = new TreeSet<>();
+    Map<String, Object> rules;
+    try (Reader reader = Files.newBufferedReader(PrometheusTools.rules())) {
+      rules = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+    }
+    new JsonObject(rules).getJsonArray("groups").stream().map(JsonObject.class::cast)
+        .flatMap(group -> group.getJsonArray("rules").stream().map(JsonObject.class::cast))
+        .map(rule -> rule.getString("expr").replaceAll("\"[^\"]*\"", "\"\""))
+        .forEach(expr -> METRIC.matcher(expr).results().forEach(m -> names.add(m.group())));
+    assertThat(names).as("metrics named by alerts.yml").contains("outbox_dead_letters", "gateway_discovered_instances");
+    return names;
+  }
+
+  private ClusterNode joinCluster() throws Exception {
+    ClusterNode node = ClusterNode.start(new ClusterSettings(cluster.clusterName(), ProcessCluster.HOST,
+        cluster.clusterPort(), List.of(cluster.clusterMembers().split(",")))).await(60, TimeUnit.SECONDS);
+    EventEnvelopeCodec.register(node.vertx().eventBus());
+    return node;
+  }
+
+  /** An OrderPlaced that order-service never emitted: inventory's answer to it is refused until it is parked. */
+  private static void deadLetter(ClusterNode node, String orderId) throws Exception {
+    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(orderId, User.ALICE.userName(),
+        List.of(new LineItem("alerts-it-unknown-sku", 1))), "alerts-it-" + orderId, 1, Instant.now());
+    String outcome = node.vertx().eventBus().<String>request(Addresses.INVENTORY_EVENTS, placed,
+        new DeliveryOptions().setSendTimeout(30_000)).await(40, TimeUnit.SECONDS).body();
+    assertThat(outcome).as("inventory applies the OrderPlaced").isEqualTo("applied");
+  }
+
+  private static void createMissingOrder(ServiceProcess order, String orderId) throws Exception {
+    DatabaseSettings db = DatabaseSettings.from(new Env(order.environment()), Service.ORDER.serviceName());
+    long now = System.currentTimeMillis();
+    try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
+         PreparedStatement ps = c.prepareStatement("""
+             INSERT INTO orders (id, customer, status, items, reason, version, created_at, updated_at)
+             VALUES (?, ?, 'PENDING', ?, NULL, 1, ?, ?)""")) {
+      ps.setString(1, orderId);
+      ps.setString(2, User.ALICE.userName());
+      ps.setString(3, LineItem.toJson(List.of(new LineItem("alerts-it-unknown-sku", 1))).encode());
+      ps.setLong(4, now);
+      ps.setLong(5, now);
+      assertThat(ps.executeUpdate()).isOne();
+    }
+  }
+
+  /** Through the gateway's admin API, as an operator would. */
+  private static void requeue(ServiceProcess gateway, String orderId) {
+    String id = Http.get(gateway.uri("/api/admin/dead-letters"), User.ADMIN).json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(item -> orderId.equals(item.getString("orderId"))).findFirst()
+        .orElseThrow(() -> new AssertionError("order " + orderId + " has no dead letter")).getString("id");
+    Http.Reply requeued = Http.post(gateway.uri("/api/admin/dead-letters/" + id + "/requeue"), User.ADMIN);
+    assertThat(requeued.status()).as(requeued.toString()).isEqualTo(202);
+  }
+
+  private static List<JsonObject> alerts(PrometheusServer prometheus, String name) {
+    return prometheus.alerts().stream().map(JsonObject.class::cast)
+        .filter(alert -> name.equals(alert.getJsonObject("labels").getString("alertname"))).toList();
+  }
+
+  private static long ms(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException e) {
+      System.out.println("could not delete " + dir + ": " + e);
+    }
+  }
+}
