@@ -31,6 +31,8 @@ class ComposeFileTest {
   private static final String POSTGRES = "postgres";
   private static final String GATEWAY = "gateway";
   private static final String PROMETHEUS = "prometheus";
+  private static final String CERTIFICATES = "certificates";
+  private static final String INTERNAL_NETWORK = "cluster";
   /** Where the prom/prometheus image reads its configuration. */
   private static final String PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml";
   private static final List<String> SERVICE_INSTANCES =
@@ -53,11 +55,12 @@ class ComposeFileTest {
   }
 
   @Test
-  @DisplayName("runs PostgreSQL, two instances of each service, the gateway and Prometheus")
+  @DisplayName("runs PostgreSQL, two instances of each service, the gateway, Prometheus and the certificates one-shot")
   void expectedServices() {
     List<String> expected = new ArrayList<>(appServices());
     expected.add(POSTGRES);
     expected.add(PROMETHEUS);
+    expected.add(CERTIFICATES);
     assertThat(services(compose).keySet()).containsExactlyInAnyOrderElementsOf(expected);
   }
 
@@ -83,18 +86,18 @@ class ComposeFileTest {
   }
 
   @Test
-  @DisplayName("gives every service of ours a health check that asks /ready on its own HTTP port, with curl it installs")
+  @DisplayName("gives every service of ours a health check that asks /ready on its plain probe port, with curl it installs")
   void healthChecksAskReady() {
     List<String> problems = new ArrayList<>();
     for (String name : appServices()) {
       Map<String, Object> service = map(services(compose).get(name));
       String check = healthCheck(service);
       Matcher port = READY_PORT.matcher(check);
-      String httpPort = environment(service).get("HTTP_PORT");
+      String probePort = probePort(service);
       if (!port.find()) {
         problems.add(name + ": the health check does not ask /ready: " + check);
-      } else if (!port.group(1).equals(httpPort)) {
-        problems.add(name + ": the health check asks port " + port.group(1) + " but HTTP_PORT is " + httpPort);
+      } else if (!port.group(1).equals(probePort)) {
+        problems.add(name + ": the health check asks port " + port.group(1) + " but its probe port is " + probePort);
       }
       String tool = check.contains("curl") ? "curl" : check.contains("wget") ? "wget" : null;
       String dockerfile = dockerfile(service);
@@ -117,7 +120,8 @@ class ComposeFileTest {
       } else if (dependsOn instanceof Map<?, ?> dependencies) {
         dependencies.forEach((dependency, how) -> {
           Object condition = how instanceof Map<?, ?> m ? m.get("condition") : null;
-          if (!"service_healthy".equals(condition)) {
+          boolean oneShot = CERTIFICATES.equals(dependency);
+          if (!(oneShot ? "service_completed_successfully" : "service_healthy").equals(condition)) {
             problems.add(name + ": depends on " + dependency + " with condition " + condition);
           }
         });
@@ -247,7 +251,7 @@ class ComposeFileTest {
   }
 
   @Test
-  @DisplayName("has Prometheus scrape every JVM of this file on its HTTP port, in a job named after its service")
+  @DisplayName("has Prometheus scrape every JVM of this file on its plain probe port, in a job named after its service")
   void prometheusScrapesEveryJvm() throws IOException {
     Mount config = mounts(map(services(compose).get(PROMETHEUS))).get(PROMETHEUS_CONFIG);
     Map<String, List<String>> jobs = new LinkedHashMap<>();
@@ -263,7 +267,7 @@ class ComposeFileTest {
       Map<String, Object> service = map(services(compose).get(name));
       // The module is the name the service has in discovery, which DiscoveryInstanceMissing matches the job on.
       String job = buildContext(service.get("build")).getFileName().toString();
-      String target = name + ":" + environment(service).get("HTTP_PORT");
+      String target = name + ":" + probePort(service);
       expected.add(target);
       if (!jobs.getOrDefault(job, List.of()).contains(target)) {
         problems.add(target + " is not a target of the job " + job + ": " + jobs);
@@ -333,6 +337,70 @@ class ComposeFileTest {
       }
     }
     return variables;
+  }
+
+  @Test
+  @DisplayName("gives every JVM its own certificate and key from the certificates volume, and the CA's key to none")
+  void everyJvmHasItsOwnCertificate() {
+    List<String> problems = new ArrayList<>();
+    for (String name : appServices()) {
+      Map<String, Object> service = map(services(compose).get(name));
+      Map<String, String> environment = environment(service);
+      String module = buildContext(service.get("build")).getFileName().toString();
+      if (!("/tls/" + module + ".pem").equals(environment.get("TLS_CERT_FILE"))
+          || !("/tls/" + module + "-key.pem").equals(environment.get("TLS_KEY_FILE"))
+          || !"/tls/ca.pem".equals(environment.get("TLS_CA_FILE"))) {
+        problems.add(name + ": TLS files " + environment.get("TLS_CA_FILE") + ", " + environment.get("TLS_CERT_FILE")
+            + ", " + environment.get("TLS_KEY_FILE") + " are not its own under /tls");
+      }
+      if ("off".equals(environment.get("CLUSTER_TLS"))) {
+        problems.add(name + ": CLUSTER_TLS=off");
+      }
+      List<String> volumes = list(service.get("volumes")).stream().map(String::valueOf).toList();
+      if (!volumes.contains("tls:/tls:ro") || volumes.stream().anyMatch(v -> v.startsWith("tls-ca:"))) {
+        problems.add(name + ": mounts " + volumes + " instead of tls:/tls:ro alone");
+      }
+      if (!dependencies(name).contains(CERTIFICATES)) {
+        problems.add(name + " does not wait for the certificates");
+      }
+    }
+    String made = String.valueOf(map(services(compose).get(CERTIFICATES)).get("entrypoint"));
+    for (String module : List.of("gateway", "order-service", "inventory-service")) {
+      if (!made.contains(" " + module)) {
+        problems.add("the certificates service makes no certificate for " + module + ": " + made);
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  @DisplayName("keeps the cluster on an internal network: only the gateway and Prometheus are reachable from outside")
+  void clusterOnAnInternalNetwork() {
+    Map<String, Object> networks = map(compose.get("networks"));
+    List<String> problems = new ArrayList<>();
+    if (!Boolean.TRUE.equals(map(networks.get(INTERNAL_NETWORK)).get("internal"))) {
+      problems.add("the network " + INTERNAL_NETWORK + " is not internal: " + networks);
+    }
+    services(compose).forEach((name, value) -> {
+      List<String> joined = list(map(value).get("networks")).stream().map(String::valueOf).toList();
+      boolean published = map(value).get("ports") != null;
+      if (!name.equals(CERTIFICATES) && !joined.contains(INTERNAL_NETWORK)) {
+        problems.add(name + " is not on " + INTERNAL_NETWORK + ": " + joined);
+      }
+      if (published != (name.equals(GATEWAY) || name.equals(PROMETHEUS))) {
+        problems.add(name + (published ? " publishes a port" : " publishes no port"));
+      }
+      if (!published && joined.stream().anyMatch(network -> !network.equals(INTERNAL_NETWORK))) {
+        problems.add(name + " joins a network other than " + INTERNAL_NETWORK + ": " + joined);
+      }
+    });
+    assertThat(problems).isEmpty();
+  }
+
+  /** Where probes and Prometheus reach a JVM: a service's OPS_PORT, the gateway's HTTP_PORT. */
+  private static String probePort(Map<String, Object> service) {
+    Map<String, String> environment = environment(service);
+    return environment.getOrDefault("OPS_PORT", environment.get("HTTP_PORT"));
   }
 
   private static List<String> appServices() {

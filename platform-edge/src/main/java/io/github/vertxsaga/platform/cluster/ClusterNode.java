@@ -45,8 +45,16 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
         // HTTP server and client, event bus and pool metrics, scraped at /metrics in Prometheus format.
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
-    return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
-        .map(vertx -> new ClusterNode(vertx, manager, credentials));
+    if (!credentials.enabled()) {
+      return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
+          .map(vertx -> new ClusterNode(vertx, manager, credentials));
+    }
+    TrustedMembers trusted = new TrustedMembers(manager, credentials.settings(), credentials.cas());
+    return Vertx.builder().with(options).withClusterManager(trusted).buildClustered()
+        .compose(vertx -> vertx.executeBlocking(() -> {
+          trusted.attest();
+          return new ClusterNode(vertx, manager, credentials);
+        }).recover(e -> vertx.close().transform(closed -> Future.failedFuture(e))));
   }
 
   static Config hazelcastConfig(ClusterSettings settings, String address) {

@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Makes a deployment's TLS material in a directory, once: {@code ca.pem} and {@code ca-key.pem}, then for each node
- * name {@code <name>.pem} and {@code <name>-key.pem}. What exists and is still good is kept; a node certificate that
+ * Makes a deployment's TLS material in a directory, once: {@code ca.pem} (and the CA's key in
+ * {@code private/ca-key.pem}, a sub-directory of its own so that a deployment can keep it away from the nodes), then
+ * for each node name {@code <name>.pem} and {@code <name>-key.pem}. What exists and is still good is kept; a node certificate that
  * expires within {@link NodeCredentials#EXPIRY_WARNING}, or that another CA signed, is issued anew.
  *
  * <p>{@code java -cp <any service jar> io.github.vertxsaga.platform.tls.CertificateFiles <dir> <name>...}: how
@@ -38,7 +39,7 @@ public final class CertificateFiles {
     Files.createDirectories(directory);
     List<String> made = new ArrayList<>();
     Path caCert = directory.resolve("ca.pem");
-    Path caKey = directory.resolve("ca-key.pem");
+    Path caKey = directory.resolve("private").resolve("ca-key.pem");
     CertificateAuthority ca;
     if (Files.exists(caCert) && Files.exists(caKey)) {
       ca = CertificateAuthority.load(caCert, caKey);

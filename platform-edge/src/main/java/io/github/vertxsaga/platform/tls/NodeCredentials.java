@@ -32,9 +32,11 @@ public final class NodeCredentials {
   private static final Logger log = LoggerFactory.getLogger(NodeCredentials.class);
 
   private final TlsSettings settings;
+  private final List<X509Certificate> cas;
 
-  private NodeCredentials(TlsSettings settings) {
+  private NodeCredentials(TlsSettings settings, List<X509Certificate> cas) {
     this.settings = settings;
+    this.cas = cas;
   }
 
   /**
@@ -45,16 +47,18 @@ public final class NodeCredentials {
     if (!settings.enabled()) {
       log.warn("{}: CLUSTER_TLS=off: the event bus and the service API accept any peer, without certificates. "
           + "For development only: any process that reaches the cluster port can read and forge events", node);
-      return new NodeCredentials(settings);
+      return new NodeCredentials(settings, List.of());
     }
-    X509Certificate certificate = first(settings.certFile().toString(), "TLS_CERT_FILE");
-    X509Certificate ca = first(settings.caFile().toString(), "TLS_CA_FILE");
+    X509Certificate certificate = all(settings.certFile().toString(), "TLS_CERT_FILE").get(0);
+    List<X509Certificate> cas = all(settings.caFile().toString(), "TLS_CA_FILE");
     try {
       certificate.checkValidity();
-      certificate.verify(ca.getPublicKey());
     } catch (Exception e) {
-      throw new IllegalArgumentException("TLS_CERT_FILE " + settings.certFile() + " is not a valid certificate of the CA in "
-          + "TLS_CA_FILE " + settings.caFile() + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("TLS_CERT_FILE " + settings.certFile() + " is not valid now: " + e.getMessage(), e);
+    }
+    if (!signedByOneOf(certificate, cas)) {
+      throw new IllegalArgumentException("TLS_CERT_FILE " + settings.certFile() + " is not signed by the CA in TLS_CA_FILE "
+          + settings.caFile() + " (" + cas.size() + " certificate(s) there)");
     }
     Instant expires = certificate.getNotAfter().toInstant();
     log.info("{}: TLS on, certificate subject=\"{}\" names={} expires={} issuer=\"{}\"", node,
@@ -64,11 +68,33 @@ public final class NodeCredentials {
       log.warn("{}: the certificate in TLS_CERT_FILE expires on {}, within {} days: issue a new one from the same CA "
           + "and restart the node", node, expires, EXPIRY_WARNING.toDays());
     }
-    return new NodeCredentials(settings);
+    return new NodeCredentials(settings, cas);
   }
 
   public boolean enabled() {
     return settings.enabled();
+  }
+
+  public TlsSettings settings() {
+    return settings;
+  }
+
+  /** The deployment's CA certificates (two while a CA is being rotated); none when TLS is off. */
+  public List<X509Certificate> cas() {
+    return cas;
+  }
+
+  /** True when one of {@code cas} signed {@code certificate}. */
+  public static boolean signedByOneOf(X509Certificate certificate, List<X509Certificate> cas) {
+    for (X509Certificate ca : cas) {
+      try {
+        certificate.verify(ca.getPublicKey());
+        return true;
+      } catch (Exception e) {
+        // not this one
+      }
+    }
+    return false;
   }
 
   /** Event bus: every connection between members is TLS, and both ends show a certificate of the CA. */
@@ -107,14 +133,14 @@ public final class NodeCredentials {
     return new PemTrustOptions().addCertPath(settings.caFile().toString());
   }
 
-  private static X509Certificate first(String file, String variable) {
+  private static List<X509Certificate> all(String file, String variable) {
     try (InputStream in = Files.newInputStream(java.nio.file.Path.of(file))) {
       Collection<? extends java.security.cert.Certificate> all = CertificateFactory.getInstance("X.509")
           .generateCertificates(in);
       if (all.isEmpty()) {
         throw new IllegalArgumentException(variable + " " + file + " holds no certificate");
       }
-      return (X509Certificate) all.iterator().next();
+      return all.stream().map(X509Certificate.class::cast).toList();
     } catch (IOException | CertificateException e) {
       throw new IllegalArgumentException(variable + " " + file + " is not a PEM certificate: " + e.getMessage(), e);
     }

@@ -1,0 +1,267 @@
+package io.github.vertxsaga.platform.cluster;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.github.vertxsaga.platform.tls.MemberAttestation;
+import io.github.vertxsaga.platform.tls.TlsSettings;
+import io.vertx.core.Completable;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.shareddata.Counter;
+import io.vertx.core.shareddata.Lock;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.NodeInfo;
+import io.vertx.core.spi.cluster.NodeListener;
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.core.spi.cluster.RegistrationListener;
+import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster as the event bus sees it: Hazelcast's, but with the consumers of members that have not proved they hold
+ * a certificate of the deployment's CA left out. Hazelcast's open-source edition lets any process that knows the
+ * cluster name join and register consumers in the subscription map; mutual TLS already stops such a member from
+ * receiving a message, but the event bus would still pick it in its round-robin and the message would wait for the
+ * sender's timeout. Here it is never picked: a message goes only to members whose {@link MemberAttestation} in the
+ * shared map verifies against the CA.
+ *
+ * <p>A member that just joined is left out until its attestation arrives (milliseconds); its consumers are then
+ * announced to the event bus at once. An intruder can still delete attestations from the map (denial of service, as
+ * with any cluster map), never add one that verifies.
+ */
+final class TrustedMembers implements ClusterManager {
+  static final String ATTESTATIONS = "__vertx-saga.member-attestations";
+  private static final Logger log = LoggerFactory.getLogger(TrustedMembers.class);
+
+  private final HazelcastClusterManager hazelcast;
+  private final TlsSettings tls;
+  private final List<X509Certificate> cas;
+  private final Set<String> trusted = ConcurrentHashMap.newKeySet();
+  private final Map<String, List<RegistrationInfo>> lastSeen = new ConcurrentHashMap<>();
+  private volatile RegistrationListener eventBus;
+
+  TrustedMembers(HazelcastClusterManager hazelcast, TlsSettings tls, List<X509Certificate> cas) {
+    this.hazelcast = hazelcast;
+    this.tls = tls;
+    this.cas = cas;
+  }
+
+  /**
+   * Once joined: leaves this member's attestation in the shared map and follows everyone's. Blocking (Hazelcast map
+   * calls): runs on a worker.
+   */
+  void attest() {
+    String self = hazelcast.getNodeId();
+    IMap<String, String> attestations = hazelcast.getHazelcastInstance().getMap(ATTESTATIONS);
+    attestations.addEntryListener(new Follower(), true);
+    hazelcast.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        String gone = event.getMember().getUuid().toString();
+        trusted.remove(gone);
+        attestations.removeAsync(gone);
+      }
+    });
+    MemberAttestation own = MemberAttestation.sign(self, tls);
+    attestations.put(self, own.certificatePem() + "\n" + own.signature());
+    attestations.forEach((node, text) -> judge(node, text));
+  }
+
+  private void judge(String node, String text) {
+    int split = text == null ? -1 : text.lastIndexOf('\n');
+    boolean proves = split > 0
+        && new MemberAttestation(text.substring(0, split), text.substring(split + 1)).provesMember(node, cas);
+    boolean changed = proves ? trusted.add(node) : !node.equals(hazelcast.getNodeId()) && trusted.remove(node);
+    if (changed) {
+      if (proves) {
+        log.info("cluster member {} proved a certificate of the CA: the event bus may deliver to it", node);
+      } else {
+        log.warn("cluster member {} holds no valid attestation: the event bus delivers nothing to it", node);
+      }
+      reannounce();
+    }
+  }
+
+  /** Tells the event bus again who consumes each address it asked about, now that the trusted set changed. */
+  private void reannounce() {
+    RegistrationListener listener = eventBus;
+    if (listener == null) {
+      return;
+    }
+    lastSeen.forEach((address, registrations) -> {
+      if (listener.wantsUpdatesFor(address)) {
+        listener.registrationsUpdated(new RegistrationUpdateEvent(address, trustedOnly(registrations)));
+      }
+    });
+  }
+
+  private List<RegistrationInfo> trustedOnly(List<RegistrationInfo> registrations) {
+    return registrations.stream().filter(r -> trusted.contains(r.nodeId())).toList();
+  }
+
+  @Override
+  public void registrationListener(RegistrationListener listener) {
+    eventBus = listener;
+    hazelcast.registrationListener(new RegistrationListener() {
+      @Override
+      public void registrationsUpdated(RegistrationUpdateEvent event) {
+        lastSeen.put(event.address(), event.registrations());
+        listener.registrationsUpdated(new RegistrationUpdateEvent(event.address(), trustedOnly(event.registrations())));
+      }
+
+      @Override
+      public void registrationsLost() {
+        listener.registrationsLost();
+      }
+
+      @Override
+      public boolean wantsUpdatesFor(String address) {
+        return listener.wantsUpdatesFor(address);
+      }
+    });
+  }
+
+  @Override
+  public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
+    hazelcast.getRegistrations(address, (registrations, failure) -> {
+      if (failure != null) {
+        promise.fail(failure);
+      } else {
+        lastSeen.put(address, registrations);
+        promise.succeed(trustedOnly(registrations));
+      }
+    });
+  }
+
+  /** Follows the attestations map: judges every entry written, forgets a removed one. */
+  private final class Follower implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
+      EntryRemovedListener<String, String> {
+    @Override
+    public void entryAdded(EntryEvent<String, String> event) {
+      judge(event.getKey(), event.getValue());
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> event) {
+      judge(event.getKey(), event.getValue());
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> event) {
+      judge(event.getKey(), null);
+    }
+  }
+
+  // What follows is Hazelcast's cluster manager unchanged.
+
+  @Override
+  public void init(Vertx vertx) {
+    hazelcast.init(vertx);
+  }
+
+  @Override
+  public <K, V> void getAsyncMap(String name, Completable<AsyncMap<K, V>> promise) {
+    hazelcast.getAsyncMap(name, promise);
+  }
+
+  @Override
+  public <K, V> Map<K, V> getSyncMap(String name) {
+    return hazelcast.getSyncMap(name);
+  }
+
+  @Override
+  public void getLockWithTimeout(String name, long timeout, Completable<Lock> promise) {
+    hazelcast.getLockWithTimeout(name, timeout, promise);
+  }
+
+  @Override
+  public void getCounter(String name, Completable<Counter> promise) {
+    hazelcast.getCounter(name, promise);
+  }
+
+  @Override
+  public String getNodeId() {
+    return hazelcast.getNodeId();
+  }
+
+  @Override
+  public List<String> getNodes() {
+    return hazelcast.getNodes();
+  }
+
+  @Override
+  public void nodeListener(NodeListener listener) {
+    hazelcast.nodeListener(listener);
+  }
+
+  @Override
+  public void setNodeInfo(NodeInfo nodeInfo, Completable<Void> promise) {
+    hazelcast.setNodeInfo(nodeInfo, promise);
+  }
+
+  @Override
+  public NodeInfo getNodeInfo() {
+    return hazelcast.getNodeInfo();
+  }
+
+  @Override
+  public void getNodeInfo(String nodeId, Completable<NodeInfo> promise) {
+    hazelcast.getNodeInfo(nodeId, promise);
+  }
+
+  @Override
+  public void join(Completable<Void> promise) {
+    hazelcast.join((ok, failure) -> {
+      if (failure == null) {
+        trusted.add(hazelcast.getNodeId()); // its own consumers, from the first one on
+      }
+      promise.complete(ok, failure);
+    });
+  }
+
+  @Override
+  public void leave(Completable<Void> promise) {
+    hazelcast.leave(promise);
+  }
+
+  @Override
+  public boolean isActive() {
+    return hazelcast.isActive();
+  }
+
+  @Override
+  public void addRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+    hazelcast.addRegistration(address, registrationInfo, promise);
+  }
+
+  @Override
+  public void removeRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+    hazelcast.removeRegistration(address, registrationInfo, promise);
+  }
+
+  @Override
+  public String clusterHost() {
+    return hazelcast.clusterHost();
+  }
+
+  @Override
+  public String clusterPublicHost() {
+    return hazelcast.clusterPublicHost();
+  }
+}

@@ -1,0 +1,68 @@
+package io.github.vertxsaga.platform.testing;
+
+import io.github.vertxsaga.platform.tls.CertificateAuthority;
+import io.github.vertxsaga.platform.tls.CertificateFiles;
+import io.github.vertxsaga.platform.tls.TlsSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The tests' deployment CA and a certificate per node name, made once per test JVM in a temporary directory the
+ * same way bin/run makes them, so every test runs with mutual TLS on, as a deployment does.
+ */
+public final class TestCertificates {
+  /** The names the tests start nodes under; each gets its certificate up front. */
+  public static final List<String> NODES = List.of("gateway", "order-service", "inventory-service", "operator");
+  private static Path directory;
+
+  private TestCertificates() {
+  }
+
+  /** Where the material is: {@code ca.pem}, {@code <name>.pem}, {@code <name>-key.pem}. */
+  public static synchronized Path directory() {
+    if (directory == null) {
+      try {
+        Path made = Files.createTempDirectory("saga-tls-");
+        CertificateFiles.ensure(made, NODES);
+        directory = made;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot make the tests' certificates", e);
+      }
+    }
+    return directory;
+  }
+
+  /** The TLS settings of a node that runs as {@code name} (one of {@link #NODES}). */
+  public static TlsSettings settings(String name) {
+    Path dir = directory();
+    return new TlsSettings(true, dir.resolve("ca.pem"), dir.resolve(name + ".pem"), dir.resolve(name + "-key.pem"));
+  }
+
+  /** The same, as the environment variables a JVM of that node reads. */
+  public static Map<String, String> environment(String name) {
+    TlsSettings tls = settings(name);
+    return Map.of("CLUSTER_TLS", "on", "TLS_CA_FILE", tls.caFile().toString(),
+        "TLS_CERT_FILE", tls.certFile().toString(), "TLS_KEY_FILE", tls.keyFile().toString());
+  }
+
+  /**
+   * Material for {@code name} from a CA of its own, which the deployment does not trust: what an intruder who made
+   * a certificate for itself would hold.
+   */
+  public static TlsSettings foreign(String name) {
+    try {
+      Path dir = Files.createTempDirectory("saga-foreign-tls-");
+      CertificateAuthority other = CertificateAuthority.create("someone else's CA", Duration.ofDays(30));
+      other.writeTo(dir.resolve("ca.pem"), dir.resolve("ca-key.pem"));
+      other.issue(name, Duration.ofDays(30)).writeTo(dir.resolve(name + ".pem"), dir.resolve(name + "-key.pem"));
+      return new TlsSettings(true, dir.resolve("ca.pem"), dir.resolve(name + ".pem"), dir.resolve(name + "-key.pem"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make a foreign certificate", e);
+    }
+  }
+}

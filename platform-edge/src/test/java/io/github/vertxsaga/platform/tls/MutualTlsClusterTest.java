@@ -1,0 +1,96 @@
+package io.github.vertxsaga.platform.tls;
+
+import static io.github.vertxsaga.platform.testing.Eventually.result;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.vertxsaga.platform.cluster.ClusterNode;
+import io.github.vertxsaga.platform.config.ClusterSettings;
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.platform.testing.TestCertificates;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real Hazelcast members on loopback, the event bus with mutual TLS: members of the deployment's CA talk; a member
+ * that joined Hazelcast with no certificate, or with one of another CA, neither receives nor delivers a message.
+ */
+@DisplayName("The event bus with mutual TLS")
+class MutualTlsClusterTest {
+  private static final String ADDRESS = "inventory.events";
+  private static final String ANSWERS = "orders.events";
+  private final List<ClusterNode> nodes = new ArrayList<>();
+
+  @AfterEach
+  void leave() {
+    nodes.forEach(node -> result(node.vertx().close()));
+  }
+
+  @Test
+  @DisplayName("delivers between members of the CA, and never to or from a member without one, though it joined")
+  void intrudersNeitherReceiveNorSend() throws Exception {
+    String cluster = "tls-test-" + UUID.randomUUID();
+    int port = freePort();
+    ClusterNode inventory = join(cluster, port, "inventory-service", TestCertificates.settings("inventory-service"));
+    ClusterNode order = join(cluster, port, "order-service", TestCertificates.settings("order-service"));
+    ClusterNode plain = join(cluster, port, "intruder", TlsSettings.OFF);
+    ClusterNode foreign = join(cluster, port, "intruder", TestCertificates.foreign("inventory-service"));
+    Eventually.until("four members", () -> inventory.members().size() == 4);
+
+    AtomicInteger stolen = new AtomicInteger();
+    AtomicInteger applied = new AtomicInteger();
+    for (ClusterNode intruder : List.of(plain, foreign)) {
+      result(intruder.vertx().eventBus().<String>consumer(ADDRESS, message -> {
+        stolen.incrementAndGet();
+        message.reply("applied");
+      }).completion());
+    }
+    result(inventory.vertx().eventBus().<String>consumer(ADDRESS, message -> {
+      applied.incrementAndGet();
+      message.reply("applied by " + message.body());
+    }).completion());
+    AtomicInteger forgedApplied = new AtomicInteger();
+    result(order.vertx().eventBus().<String>consumer(ANSWERS, message -> {
+      forgedApplied.incrementAndGet();
+      message.reply("applied");
+    }).completion());
+
+    DeliveryOptions quick = new DeliveryOptions().setSendTimeout(3_000);
+    for (int i = 0; i < 20; i++) {
+      // Every request of the real member is answered by the real consumer: the intruders' subscriptions are never
+      // picked, so no request waits for a timeout either.
+      assertThat(result(order.vertx().eventBus().<String>request(ADDRESS, "order-" + i, quick)).body())
+          .isEqualTo("applied by order-" + i);
+    }
+    for (ClusterNode intruder : List.of(plain, foreign)) {
+      Future<?> forged = intruder.vertx().eventBus().request(ANSWERS, "forged InventoryReserved", quick);
+      Throwable refused = Eventually.failure(forged);
+      assertThat(refused).as("a forged event from an intruder is answered by no member").isNotNull();
+    }
+    assertThat(applied.get()).isEqualTo(20);
+    assertThat(stolen.get()).as("events an intruder received").isZero();
+    assertThat(forgedApplied.get()).as("forged events a member applied").isZero();
+  }
+
+  private ClusterNode join(String cluster, int port, String name, TlsSettings tls) throws Exception {
+    ClusterSettings settings = new ClusterSettings(cluster, "127.0.0.1", port, List.of("127.0.0.1:" + port), tls);
+    // A first member waits some seconds for seeds that are not there; on a busy machine a join takes longer still.
+    ClusterNode node = ClusterNode.start(settings, NodeCredentials.load(name, tls)).await(90, TimeUnit.SECONDS);
+    nodes.add(node);
+    return node;
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
