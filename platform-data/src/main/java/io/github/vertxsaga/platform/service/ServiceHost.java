@@ -20,7 +20,9 @@ import io.github.vertxsaga.platform.outbox.TransactionalOutbox;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,11 +111,11 @@ public final class ServiceHost implements NodeRole<Database.Migrated> {
       OutboxMetrics metrics = new OutboxMetrics(name());
       Duration drain = Duration.ofMillis(Math.max(settings.shutdownGraceMs(), 1_000));
       HttpApiVerticle http = new HttpApiVerticle(settings.cluster().host(), settings.httpPort(), drain,
-          node.credentials()::applyTo, v -> router(v, state, tokens, module, outbox, name() + "/" + node.nodeId()));
+          node.credentials()::applyTo, v -> router(v, state, tokens, module, outbox));
       // Probes and Prometheus hold no client certificate: they get a port of their own that serves nothing else.
       HttpApiVerticle ops = new HttpApiVerticle(settings.cluster().host(), settings.opsPort(), drain,
-          UnaryOperator.identity(), v -> CommonHandlers.router(v, state::draining, notReady(state), router -> {
-          }));
+          UnaryOperator.identity(), v -> CommonHandlers.router(v, state::draining, notReady(state),
+              router -> router.route().handler(servedBy(state))));
       List<Deployable> verticles = new ArrayList<>(List.of(
           new OutboxRelay(database, name(), settings.outbox(), metrics),
           new InboxConsumer(name(), module.inboxAddress(), outbox, module.eventHandler(), settings.haltAfterApply()),
@@ -138,19 +140,23 @@ public final class ServiceHost implements NodeRole<Database.Migrated> {
     return all;
   }
 
-  private Router router(Vertx vertx, NodeState state, TokenVerifier tokens, Module module, TransactionalOutbox outbox,
-                        String servedBy) {
+  private Router router(Vertx vertx, NodeState state, TokenVerifier tokens, Module module, TransactionalOutbox outbox) {
     return CommonHandlers.router(vertx, state::draining, notReady(state), router -> {
-      router.route().handler(ctx -> {
-        ctx.response().putHeader(SERVED_BY, servedBy);
-        ctx.next();
-      });
+      router.route().handler(servedBy(state));
       // Identity is never taken on trust: whoever reaches this port, through the gateway or not, shows a valid token.
       router.route("/api/*").handler(Authentication.bearer(tokens));
       router.route("/admin/*").handler(Authentication.bearer(tokens)).handler(Authentication.adminOnly());
       new OutboxAdminRoutes(outbox).mount(router);
       module.mountApi(router);
     });
+  }
+
+  private Handler<RoutingContext> servedBy(NodeState state) {
+    String instance = name() + "/" + state.instanceId();
+    return ctx -> {
+      ctx.response().putHeader(SERVED_BY, instance);
+      ctx.next();
+    };
   }
 
   private Supplier<List<String>> notReady(NodeState state) {

@@ -19,13 +19,19 @@ public final class ServiceRegistration {
   private static final Logger log = LoggerFactory.getLogger(ServiceRegistration.class);
 
   private final ServiceDiscovery discovery;
-  private final String instanceId = UUID.randomUUID().toString();
+  private final String instanceId;
   private volatile String registrationId;
   private volatile Record published;
   private boolean checking;
 
   public ServiceRegistration(ServiceDiscovery discovery) {
+    this(discovery, UUID.randomUUID().toString());
+  }
+
+  /** @param instanceId this run of the instance, in the record's metadata */
+  public ServiceRegistration(ServiceDiscovery discovery, String instanceId) {
     this.discovery = discovery;
+    this.instanceId = instanceId;
   }
 
   public Future<Record> publish(String serviceName, String host, int port, String nodeId) {

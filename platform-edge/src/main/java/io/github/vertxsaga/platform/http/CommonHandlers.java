@@ -63,17 +63,18 @@ public final class CommonHandlers {
   }
 
   /**
-   * A whole router: the front handlers, {@code routes} (the node's own, and anything it puts ahead of them), then
-   * the operator routes, the 404 and the failure mapping.
+   * A whole router: the front handlers, {@code routes} (the node's own, and anything it puts ahead of every route,
+   * such as a header on every answer), then {@code /health}, {@code /ready}, {@code /metrics}, the 404 and the
+   * failure mapping.
    */
   public static Router router(Vertx vertx, BooleanSupplier draining, Supplier<List<String>> notReady,
                               Consumer<Router> routes) {
     Router router = Router.router(vertx);
     front(draining).forEach(handler -> router.route().handler(handler));
+    routes.accept(router);
     router.get("/health").handler(health());
     router.get("/ready").handler(ready(notReady));
     router.get("/metrics").handler(metrics());
-    routes.accept(router);
     router.route().last().handler(noRoute());
     router.route().failureHandler(Problems::handleFailure);
     return router;

@@ -69,7 +69,7 @@ public final class NodeLifecycle<R extends AutoCloseable> implements RunningNode
           prepared = preparing.result();
           node = joining.result();
           discovery = ServiceDiscovery.create(node.vertx());
-          registration = new ServiceRegistration(discovery);
+          registration = new ServiceRegistration(discovery, state.instanceId());
           return node.vertx().deployVerticle(new StaleRecordJanitor(node, discovery, StaleRecordJanitor.DEFAULT_INTERVAL_MS));
         })
         .compose(janitor -> role.deploy(node, prepared, state))

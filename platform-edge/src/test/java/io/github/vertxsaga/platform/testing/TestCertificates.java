@@ -4,6 +4,18 @@ import io.github.vertxsaga.platform.tls.CertificateAuthority;
 import io.github.vertxsaga.platform.tls.CertificateFiles;
 import io.github.vertxsaga.platform.tls.TlsSettings;
 import java.io.IOException;
+import java.io.InputStream;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +60,42 @@ public final class TestCertificates {
     TlsSettings tls = settings(name);
     return Map.of("CLUSTER_TLS", "on", "TLS_CA_FILE", tls.caFile().toString(),
         "TLS_CERT_FILE", tls.certFile().toString(), "TLS_KEY_FILE", tls.keyFile().toString());
+  }
+
+  /**
+   * A JDK TLS context that presents {@code name}'s certificate and trusts the tests' CA: what a test's HTTP client
+   * needs to call a service's API port, which asks every caller for a certificate of the CA. (The certificates name
+   * services, not hosts; the test JVM turns the JDK client's host check off, see the surefire configuration.)
+   */
+  public static SSLContext sslContext(String name) {
+    TlsSettings tls = settings(name);
+    try {
+      CertificateFactory x509 = CertificateFactory.getInstance("X.509");
+      Certificate[] chain;
+      try (InputStream in = Files.newInputStream(tls.certFile())) {
+        chain = x509.generateCertificates(in).toArray(Certificate[]::new);
+      }
+      String pem = Files.readString(tls.keyFile()).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+      PrivateKey key = KeyFactory.getInstance(chain[0].getPublicKey().getAlgorithm())
+          .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
+      KeyStore keys = KeyStore.getInstance("PKCS12");
+      keys.load(null, null);
+      keys.setKeyEntry(name, key, new char[0], chain);
+      KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      keyManagers.init(keys, new char[0]);
+      KeyStore trusted = KeyStore.getInstance("PKCS12");
+      trusted.load(null, null);
+      try (InputStream in = Files.newInputStream(tls.caFile())) {
+        trusted.setCertificateEntry("ca", x509.generateCertificate(in));
+      }
+      TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trustManagers.init(trusted);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
+      return context;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot make a TLS context for " + name + ": " + e.getMessage(), e);
+    }
   }
 
   /**

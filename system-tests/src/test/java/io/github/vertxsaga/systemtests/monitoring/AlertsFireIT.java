@@ -176,7 +176,7 @@ class AlertsFireIT {
   /** Through the gateway's admin API, as an operator would. */
   private static void requeue(ServiceProcess gateway, String orderId) {
     String id = Http.get(gateway.uri("/api/admin/dead-letters"), User.ADMIN).json().getJsonArray("items").stream()
-        .map(JsonObject.class::cast).filter(item -> orderId.equals(item.getString("orderId"))).findFirst()
+        .map(JsonObject.class::cast).filter(item -> orderId.equals(item.getString("aggregateId"))).findFirst()
         .orElseThrow(() -> new AssertionError("order " + orderId + " has no dead letter")).getString("id");
     Http.Reply requeued = Http.post(gateway.uri("/api/admin/dead-letters/" + id + "/requeue"), User.ADMIN);
     assertThat(requeued.status()).as(requeued.toString()).isEqualTo(202);
