@@ -8,7 +8,7 @@ import io.github.vertxsaga.platform.ServiceHost;
 import io.github.vertxsaga.platform.config.DatabaseSettings;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestTokens;
-import io.github.vertxsaga.systemtests.process.Ports;
+import io.github.vertxsaga.systemtests.Ports;
 import io.vertx.core.Future;
 import java.io.IOException;
 import java.net.URI;

@@ -18,7 +18,7 @@ import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestTokens;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
-import io.github.vertxsaga.systemtests.process.Ports;
+import io.github.vertxsaga.systemtests.Ports;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -73,7 +73,7 @@ final class SagaSystem implements AutoCloseable {
 
   private SagaSystem(Kind kind, String label) {
     this.kind = kind;
-    int base = Ports.sagaClusterBlock();
+    int base = Ports.inJvmClusterBlock();
     String name = "saga-" + label + "-" + kind.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 8);
     List<String> members = IntStream.range(base, base + 4).mapToObj(port -> "127.0.0.1:" + port).toList();
     this.cluster = new ClusterSettings(name, "127.0.0.1", base, members);
