@@ -316,8 +316,9 @@ def markdown(doc):
         w("### PostgreSQL alone (pgbench)")
         w("")
         w(f"`bench/pgbench-saga.sql`: per order, the saga's five short write transactions with the same statements "
-          f"on the same schema (place, reserve, mark delivered, settle, mark delivered), `-M prepared`, "
-          f"{pgb['duration_s']} s, as many clients as the saga's two connection pools together.")
+          f"on the same schema (place, reserve, mark delivered, settle, mark delivered; `PgbenchScriptTest` checks "
+          f"both against the services), `-M prepared`, {pgb['duration_s']} s, as many clients as the saga's two "
+          f"connection pools together.")
         w("")
         w("| clients | saga-equivalent orders/s | short write transactions/s | latency avg ms |")
         w("| ---: | ---: | ---: | ---: |")

@@ -2,7 +2,8 @@
 -- them (same tables, indexes, statements and order), so PostgreSQL's own rate reads against the saga's. One run of
 -- this script is one order: 5 commits. Tables live in two schemas of one database (pgbench connects to one), which
 -- the saga keeps in two databases. Relay reads (SELECT of due rows) are left out: they are batched and read-only.
--- Run with -M prepared (the services use prepared statements through pgjdbc).
+-- Run with -M prepared (the services use prepared statements through pgjdbc). PgbenchScriptTest (system-tests) fails
+-- when a statement here is no longer one the services issue, or a table or column it names is not in the migrations.
 \set sku random(1, 100)
 \set now random(1700000000000, 1800000000000)
 

@@ -2,16 +2,15 @@ package io.github.vertxsaga.systemtests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.vertxsaga.systemtests.process.Ports;
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.systemtests.process.ServiceProcess;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -45,10 +47,6 @@ class BinRunIT {
       + "|LOG_LEVEL|HTTP_PORT|DISCOVERY_REFRESH_MS|SHUTDOWN_GRACE_MS|FAULT_HALT_AFTER_APPLY|DATA_DIR|LOG_DIR");
   private static final List<String> JARS = List.of("inventory-service/target/inventory-service.jar",
       "order-service/target/order-service.jar", "gateway/target/gateway.jar");
-  private static final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(2))
-      .build();
 
   private final Path root = projectRoot();
   private final Path logs = root.resolve("system-tests/target/system-test-logs/BinRunIT");
@@ -100,16 +98,16 @@ class BinRunIT {
     String admin = token(gateway, "admin", passwords.get("admin"));
     String alice = token(gateway, "alice", passwords.get("alice"));
     String sku = "BINRUN-" + UUID.randomUUID().toString().substring(0, 8);
-    HttpResponse<String> restocked = send("POST", gateway + "/api/inventory/" + sku + "/restock", "{\"quantity\":5}",
-        admin);
-    assertThat(restocked.statusCode()).as(restocked.body()).isEqualTo(200);
+    Http.Reply restocked = Http.bearer(admin).post(URI.create(gateway + "/api/inventory/" + sku + "/restock"),
+        "{\"quantity\":5}");
+    assertThat(restocked.status()).as(restocked.body()).isEqualTo(200);
 
-    HttpResponse<String> placed = send("POST", gateway + "/api/orders",
-        "{\"items\":[{\"sku\":\"" + sku + "\",\"quantity\":2}]}", alice);
-    assertThat(placed.statusCode()).as(placed.body()).isEqualTo(202);
+    Http.Reply placed = Http.bearer(alice).post(URI.create(gateway + "/api/orders"),
+        "{\"items\":[{\"sku\":\"" + sku + "\",\"quantity\":2}]}");
+    assertThat(placed.status()).as(placed.body()).isEqualTo(202);
     String location = placed.headers().firstValue("Location").orElseThrow();
-    assertThat(awaitStatus(gateway + location, "CONFIRMED", alice)).isEqualTo("CONFIRMED");
-    JsonObject stock = new JsonObject(send("GET", gateway + "/api/inventory/" + sku, null, alice).body());
+    assertThat(awaitStatus(URI.create(gateway + location), "CONFIRMED", alice)).isEqualTo("CONFIRMED");
+    JsonObject stock = Http.bearer(alice).get(URI.create(gateway + "/api/inventory/" + sku)).json();
     assertThat(stock.getLong("available")).isEqualTo(3);
     assertThat(stock.getLong("reserved")).isEqualTo(2);
 
@@ -136,37 +134,23 @@ class BinRunIT {
     }
   }
 
-  private void awaitReady(URI ready) throws Exception {
-    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
-    while (System.nanoTime() < deadline) {
+  private void awaitReady(URI ready) {
+    // Polled no faster than before the gateway listens: until then each probe is a refused connection.
+    Eventually.until(ready + " answers 200", READY_WITHIN, Duration.ofMillis(250), () -> {
       if (!binRun.isAlive()) {
-        throw new AssertionError("bin/run exited with status " + binRun.exitValue() + " before " + ready + " answered 200");
+        throw new Eventually.GiveUp("bin/run exited with status " + binRun.exitValue() + " before " + ready
+            + " answered 200");
       }
-      try {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).build(),
-            HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException e) {
-        // the gateway is not listening yet
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError(ready + " did not answer 200 within " + READY_WITHIN);
+      return Http.anonymous().timeout(Duration.ofSeconds(2)).get(ready).status() == 200;
+    });
   }
 
   /** The accounts bin/run announced: {@code users (AUTH_USERS): alice:pw:customer bob:pw:customer admin:pw:admin}. */
-  private Map<String, String> printedPasswords() throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos(); // it prints just after /ready answers
-    java.util.Optional<String> printed = java.util.Optional.empty();
-    while (printed.isEmpty() && System.nanoTime() < deadline) {
-      printed = Files.readAllLines(output).stream().filter(l -> l.contains("users (AUTH_USERS):")).findFirst();
-      if (printed.isEmpty()) {
-        Thread.sleep(100);
-      }
-    }
-    String line = printed.orElseThrow(() -> new AssertionError("bin/run printed no demo accounts; see " + output));
+  private Map<String, String> printedPasswords() {
+    // It prints them just after /ready answers.
+    String line = Eventually.value("bin/run prints its demo accounts (see " + output + ")", Duration.ofSeconds(10),
+        ServiceProcess.PROBE_EVERY, () -> lines(output).stream().filter(l -> l.contains("users (AUTH_USERS):"))
+            .findFirst());
     Map<String, String> passwords = new java.util.HashMap<>();
     for (String account : line.substring(line.indexOf(':', line.indexOf("AUTH_USERS")) + 1).trim().split(" ")) {
       String[] parts = account.split(":");
@@ -175,40 +159,30 @@ class BinRunIT {
     return passwords;
   }
 
-  private static String token(String gateway, String user, String password) throws Exception {
-    HttpResponse<String> response = send("POST", gateway + "/api/auth/token",
-        new JsonObject().put("username", user).put("password", password).encode(), null);
-    assertThat(response.statusCode()).as("token for " + user + ": " + response.body()).isEqualTo(200);
-    return new JsonObject(response.body()).getString("access_token");
+  private static List<String> lines(Path file) {
+    try {
+      return Files.readAllLines(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
-  private static String awaitStatus(String order, String wanted, String token) throws Exception {
-    long deadline = System.nanoTime() + CONFIRMED_WITHIN.toNanos();
-    String status = null;
-    while (System.nanoTime() < deadline) {
-      HttpResponse<String> response = send("GET", order, null, token);
-      if (response.statusCode() == 200) {
-        status = new JsonObject(response.body()).getString("status");
-        if (wanted.equals(status)) {
-          return status;
-        }
+  private static String token(String gateway, String user, String password) {
+    Http.Reply response = Http.anonymous().post(URI.create(gateway + "/api/auth/token"),
+        new JsonObject().put("username", user).put("password", password));
+    assertThat(response.status()).as("token for " + user + ": " + response.body()).isEqualTo(200);
+    return response.json().getString("access_token");
+  }
+
+  private static String awaitStatus(URI order, String wanted, String token) {
+    return Eventually.value("the order is " + wanted, CONFIRMED_WITHIN, ServiceProcess.PROBE_EVERY, () -> {
+      Http.Reply response = Http.bearer(token).get(order);
+      String status = response.status() == 200 ? response.json().getString("status") : "HTTP " + response.status();
+      if (!wanted.equals(status)) {
+        throw new IllegalStateException("the order is " + status); // the cause, should it never be wanted
       }
-      Thread.sleep(100);
-    }
-    return status;
-  }
-
-  private static HttpResponse<String> send(String method, String uri, String json, String token) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10));
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    if (json == null) {
-      request.method(method, HttpRequest.BodyPublishers.noBody());
-    } else {
-      request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
-    }
-    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return Optional.of(status);
+    });
   }
 
   /** The service jar a process runs with {@code java -jar}, if it is one of ours. */
@@ -222,9 +196,11 @@ class BinRunIT {
 
   /** Those still alive after a short grace, described with their command lines. */
   private static List<String> stillAlive(List<ProcessHandle> processes) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-    while (processes.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) {
-      Thread.sleep(100);
+    try {
+      CompletableFuture.allOf(processes.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new))
+          .get(2, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      // some outlived the grace: listed below
     }
     return processes.stream().filter(ProcessHandle::isAlive)
         .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList();

@@ -3,6 +3,8 @@ package io.github.vertxsaga.systemtests.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.platform.testing.TestDatabases;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.InJvmSystem;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -38,7 +40,7 @@ class ExternalIdentityProviderTest {
   private static HttpServer jwksServer;
   private static JWTAuth provider;
   private static JWTAuth stranger;
-  private static EdgeCluster edge;
+  private static InJvmSystem edge;
 
   @BeforeAll
   static void start() throws Exception {
@@ -50,10 +52,11 @@ class ExternalIdentityProviderTest {
     jwksServer = vertx.createHttpServer()
         .requestHandler(request -> request.response().putHeader("Content-Type", "application/json").end(jwks.encode()))
         .listen(0, "127.0.0.1").await();
-    edge = EdgeCluster.start(TestDatabases.Kind.H2, 7351,
-        Map.of("JWT_SECRET", "", "JWT_JWKS_URL", "http://127.0.0.1:" + jwksServer.actualPort() + "/jwks.json",
-            "JWT_ISSUER", ISSUER, "JWT_AUDIENCE", AUDIENCE),
-        Map.of("AUTH_ISSUER_ENABLED", "false"));
+    edge = InJvmSystem.on(TestDatabases.Kind.H2).named("idp")
+        .everyMember(Map.of("JWT_SECRET", "", "JWT_JWKS_URL", "http://127.0.0.1:" + jwksServer.actualPort()
+            + "/jwks.json", "JWT_ISSUER", ISSUER, "JWT_AUDIENCE", AUDIENCE))
+        .withGateway(Map.of("AUTH_ISSUER_ENABLED", "false"))
+        .start();
   }
 
   @AfterAll
@@ -68,24 +71,26 @@ class ExternalIdentityProviderTest {
   @DisplayName("a token signed by the provider's key is accepted by the gateway and by the services")
   void providerTokenAccepted() {
     String admin = token(provider, "ops@example.test", "admin");
-    assertThat(edge.post("/api/inventory/IDP-1/restock", admin, "{\"quantity\":3}", Map.of()).statusCode()).isEqualTo(200);
+    assertThat(Http.bearer(admin).post(edge.gateway("/api/inventory/IDP-1/restock"), "{\"quantity\":3}").status())
+        .isEqualTo(200);
     String customer = token(provider, "carol@example.test", "customer");
-    assertThat(edge.post("/api/orders", customer, "{\"items\":[{\"sku\":\"IDP-1\",\"quantity\":1}]}", Map.of())
-        .statusCode()).isEqualTo(202);
-    assertThat(edge.getFrom(edge.orderPort, "/api/orders", customer).statusCode()).isEqualTo(200);
+    assertThat(Http.bearer(customer).post(edge.gateway("/api/orders"),
+        "{\"items\":[{\"sku\":\"IDP-1\",\"quantity\":1}]}").status()).isEqualTo(202);
+    assertThat(Http.bearer(customer).get(edge.orderService("/api/orders")).status()).isEqualTo(200);
   }
 
   @Test
   @DisplayName("a token signed by another key with the same key id is refused")
   void strangerRefused() {
-    assertThat(edge.get("/api/orders", token(stranger, "mallory", "admin")).statusCode()).isEqualTo(401);
+    String token = token(stranger, "mallory", "admin");
+    assertThat(Http.bearer(token).get(edge.gateway("/api/orders")).status()).isEqualTo(401);
   }
 
   @Test
   @DisplayName("the built-in issuer is off")
   void issuerOff() {
-    assertThat(edge.post("/api/auth/token", null, "{\"username\":\"alice\",\"password\":\"alice-pw\"}", Map.of())
-        .statusCode()).isEqualTo(404);
+    assertThat(Http.anonymous().post(edge.gateway("/api/auth/token"),
+        "{\"username\":\"alice\",\"password\":\"alice-pw\"}").status()).isEqualTo(404);
   }
 
   private static String token(JWTAuth signer, String subject, String role) {

@@ -3,13 +3,15 @@ package io.github.vertxsaga.systemtests.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.platform.testing.TestDatabases;
+import io.github.vertxsaga.platform.testing.TestTokens;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.InJvmSystem;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -21,17 +23,18 @@ import org.junit.jupiter.api.Test;
 
 @DisplayName("The gateway and the services accept only valid bearer tokens")
 class GatewayAuthenticationTest {
-  private static EdgeCluster edge;
+  private static InJvmSystem edge;
   private static Vertx vertx;
   private static JWTAuth signer;
   private static JWTAuth otherSigner;
 
   @BeforeAll
   static void start() {
-    edge = EdgeCluster.start(TestDatabases.Kind.H2, 7301, Map.of("AUTH_RATE_LIMIT_BURST", "50"));
+    edge = InJvmSystem.on(TestDatabases.Kind.H2).named("auth").withGateway(Map.of("AUTH_RATE_LIMIT_BURST", "50"))
+        .start();
     vertx = Vertx.vertx();
     signer = JWTAuth.create(vertx, new JWTAuthOptions()
-        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(EdgeCluster.SECRET)));
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(TestTokens.SECRET)));
     otherSigner = JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer("another-secret-that-is-long-enough-000")));
   }
@@ -51,8 +54,8 @@ class GatewayAuthenticationTest {
     return by.generateToken(new JsonObject().put("sub", "alice").put("role", role), options);
   }
 
-  private static void assertUnauthorized(HttpResponse<String> response, String detailFragment) {
-    assertThat(response.statusCode()).isEqualTo(401);
+  private static void assertUnauthorized(Http.Reply response, String detailFragment) {
+    assertThat(response.status()).isEqualTo(401);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
     assertThat(new JsonObject(response.body()).getString("detail")).containsIgnoringCase(detailFragment);
@@ -61,13 +64,14 @@ class GatewayAuthenticationTest {
   @Test
   @DisplayName("a request without a token is 401 with a Bearer challenge")
   void noToken() {
-    assertUnauthorized(edge.get("/api/orders", null), "bearer token is required");
+    assertUnauthorized(Http.anonymous().get(edge.gateway("/api/orders")), "bearer token is required");
   }
 
   @Test
   @DisplayName("a token signed with another key is refused")
   void wrongSignature() {
-    assertUnauthorized(edge.get("/api/orders", token(otherSigner, valid(), "customer")), "invalid token");
+    String token = token(otherSigner, valid(), "customer");
+    assertUnauthorized(Http.bearer(token).get(edge.gateway("/api/orders")), "invalid token");
   }
 
   @Test
@@ -76,7 +80,7 @@ class GatewayAuthenticationTest {
     String header = b64("{\"alg\":\"none\",\"typ\":\"JWT\"}");
     String payload = b64(new JsonObject().put("sub", "alice").put("role", "admin").put("iss", "vertx-saga")
         .put("aud", "vertx-saga-api").put("exp", System.currentTimeMillis() / 1000 + 300).encode());
-    assertUnauthorized(edge.get("/api/orders", header + "." + payload + "."), "alg: none");
+    assertUnauthorized(Http.bearer(header + "." + payload + ".").get(edge.gateway("/api/orders")), "alg: none");
   }
 
   @Test
@@ -86,7 +90,7 @@ class GatewayAuthenticationTest {
         .put("exp", System.currentTimeMillis() / 1000 - 600).put("iat", System.currentTimeMillis() / 1000 - 900);
     String token = signer.generateToken(claims, new JWTOptions().setAlgorithm("HS256").setIssuer("vertx-saga")
         .setAudience(List.of("vertx-saga-api")).setNoTimestamp(true));
-    assertUnauthorized(edge.get("/api/orders", token), "invalid token");
+    assertUnauthorized(Http.bearer(token).get(edge.gateway("/api/orders")), "invalid token");
   }
 
   @Test
@@ -94,20 +98,21 @@ class GatewayAuthenticationTest {
   void noExpiry() {
     String token = signer.generateToken(new JsonObject().put("sub", "alice").put("role", "customer"),
         new JWTOptions().setAlgorithm("HS256").setIssuer("vertx-saga").setAudience(List.of("vertx-saga-api")));
-    assertUnauthorized(edge.get("/api/orders", token), "no expiry");
+    assertUnauthorized(Http.bearer(token).get(edge.gateway("/api/orders")), "no expiry");
   }
 
   @Test
   @DisplayName("a token from another issuer is refused")
   void wrongIssuer() {
-    assertUnauthorized(edge.get("/api/orders", token(signer, valid().setIssuer("someone-else"), "customer")), "invalid token");
+    String token = token(signer, valid().setIssuer("someone-else"), "customer");
+    assertUnauthorized(Http.bearer(token).get(edge.gateway("/api/orders")), "invalid token");
   }
 
   @Test
   @DisplayName("a token for another audience is refused")
   void wrongAudience() {
-    assertUnauthorized(edge.get("/api/orders", token(signer, valid().setAudience(List.of("other-api")), "customer")),
-        "invalid token");
+    String token = token(signer, valid().setAudience(List.of("other-api")), "customer");
+    assertUnauthorized(Http.bearer(token).get(edge.gateway("/api/orders")), "invalid token");
   }
 
   @Test
@@ -116,63 +121,67 @@ class GatewayAuthenticationTest {
     String[] parts = token(signer, valid(), "customer").split("\\.");
     JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8))
         .put("role", "admin");
-    assertUnauthorized(edge.get("/api/admin/services", parts[0] + "." + b64(claims.encode()) + "." + parts[2]),
-        "invalid token");
+    String tampered = parts[0] + "." + b64(claims.encode()) + "." + parts[2];
+    assertUnauthorized(Http.bearer(tampered).get(edge.gateway("/api/admin/services")), "invalid token");
   }
 
   @Test
   @DisplayName("wrong credentials get no token")
   void wrongCredentials() {
-    HttpResponse<String> response = edge.post("/api/auth/token", null, "{\"username\":\"alice\",\"password\":\"nope\"}",
-        Map.of());
-    assertThat(response.statusCode()).isEqualTo(401);
-    assertThat(edge.post("/api/auth/token", null, "{\"username\":\"mallory\",\"password\":\"x\"}", Map.of()).statusCode())
-        .isEqualTo(401);
+    Http.Reply response = Http.anonymous().post(edge.gateway("/api/auth/token"),
+        "{\"username\":\"alice\",\"password\":\"nope\"}");
+    assertThat(response.status()).isEqualTo(401);
+    assertThat(Http.anonymous().post(edge.gateway("/api/auth/token"), "{\"username\":\"mallory\",\"password\":\"x\"}")
+        .status()).isEqualTo(401);
   }
 
   @Test
   @DisplayName("an issued token works and says Bearer with its lifetime")
   void issuedToken() {
-    HttpResponse<String> response = edge.post("/api/auth/token", null,
-        "{\"username\":\"alice\",\"password\":\"alice-pw\"}", Map.of());
+    Http.Reply response = Http.anonymous().post(edge.gateway("/api/auth/token"),
+        "{\"username\":\"alice\",\"password\":\"alice-pw\"}");
     JsonObject body = new JsonObject(response.body());
     assertThat(body.getString("token_type")).isEqualTo("Bearer");
     assertThat(body.getInteger("expires_in")).isPositive();
-    assertThat(edge.get("/api/orders", body.getString("access_token")).statusCode()).isEqualTo(200);
+    assertThat(Http.bearer(body.getString("access_token")).get(edge.gateway("/api/orders")).status()).isEqualTo(200);
   }
 
   @Test
   @DisplayName("a customer cannot see another customer's order: it is 404, not 403")
   void ownership() {
-    String alice = edge.token("alice", "alice-pw");
-    String bob = edge.token("bob", "bob-pw");
-    edge.post("/api/inventory/OWN-1/restock", edge.token("admin", "admin-pw"), "{\"quantity\":5}", Map.of());
-    String id = new JsonObject(edge.post("/api/orders", alice, "{\"items\":[{\"sku\":\"OWN-1\",\"quantity\":1}]}",
-        Map.of()).body()).getString("id");
-    assertThat(edge.get("/api/orders/" + id, alice).statusCode()).isEqualTo(200);
-    assertThat(edge.get("/api/orders/" + id, bob).statusCode()).isEqualTo(404);
-    assertThat(edge.post("/api/orders/" + id + "/cancel", bob, null, Map.of()).statusCode()).isEqualTo(404);
-    assertThat(new JsonObject(edge.get("/api/orders", bob).body()).getJsonArray("items").encode()).doesNotContain(id);
-    assertThat(edge.get("/api/orders/" + id, edge.token("admin", "admin-pw")).statusCode()).isEqualTo(200);
+    String alice = edge.issuedToken("alice", "alice-pw");
+    String bob = edge.issuedToken("bob", "bob-pw");
+    Http.bearer(edge.issuedToken("admin", "admin-pw")).post(edge.gateway("/api/inventory/OWN-1/restock"),
+        "{\"quantity\":5}");
+    String id = new JsonObject(Http.bearer(alice).post(edge.gateway("/api/orders"),
+        "{\"items\":[{\"sku\":\"OWN-1\",\"quantity\":1}]}").body()).getString("id");
+    assertThat(Http.bearer(alice).get(edge.gateway("/api/orders/" + id)).status()).isEqualTo(200);
+    assertThat(Http.bearer(bob).get(edge.gateway("/api/orders/" + id)).status()).isEqualTo(404);
+    assertThat(Http.bearer(bob).post(edge.gateway("/api/orders/" + id + "/cancel")).status()).isEqualTo(404);
+    assertThat(new JsonObject(Http.bearer(bob).get(edge.gateway("/api/orders")).body()).getJsonArray("items").encode())
+        .doesNotContain(id);
+    assertThat(Http.bearer(edge.issuedToken("admin", "admin-pw")).get(edge.gateway("/api/orders/" + id)).status())
+        .isEqualTo(200);
   }
 
   @Test
   @DisplayName("a customer may not restock or use admin routes: 403")
   void customerIsNotAdmin() {
-    String alice = edge.token("alice", "alice-pw");
-    assertThat(edge.post("/api/inventory/X-1/restock", alice, "{\"quantity\":5}", Map.of()).statusCode()).isEqualTo(403);
-    assertThat(edge.get("/api/admin/services", alice).statusCode()).isEqualTo(403);
-    assertThat(edge.get("/api/admin/dead-letters", alice).statusCode()).isEqualTo(403);
+    String alice = edge.issuedToken("alice", "alice-pw");
+    assertThat(Http.bearer(alice).post(edge.gateway("/api/inventory/X-1/restock"), "{\"quantity\":5}").status())
+        .isEqualTo(403);
+    assertThat(Http.bearer(alice).get(edge.gateway("/api/admin/services")).status()).isEqualTo(403);
+    assertThat(Http.bearer(alice).get(edge.gateway("/api/admin/dead-letters")).status()).isEqualTo(403);
   }
 
   @Test
   @DisplayName("a caller reaching a service port directly still needs a valid token")
   void servicesVerifyTokensToo() {
-    assertThat(edge.getFrom(edge.orderPort, "/api/orders", null).statusCode()).isEqualTo(401);
-    assertThat(edge.getFrom(edge.inventoryPort, "/api/inventory", null).statusCode()).isEqualTo(401);
-    assertThat(edge.getFrom(edge.orderPort, "/admin/dead-letters", edge.token("alice", "alice-pw")).statusCode())
-        .isEqualTo(403);
-    assertThat(edge.getFrom(edge.orderPort, "/api/orders", token(signer, valid(), "customer")).statusCode())
+    assertThat(Http.anonymous().get(edge.orderService("/api/orders")).status()).isEqualTo(401);
+    assertThat(Http.anonymous().get(edge.inventoryService("/api/inventory")).status()).isEqualTo(401);
+    String alice = edge.issuedToken("alice", "alice-pw");
+    assertThat(Http.bearer(alice).get(edge.orderService("/admin/dead-letters")).status()).isEqualTo(403);
+    assertThat(Http.bearer(token(signer, valid(), "customer")).get(edge.orderService("/api/orders")).status())
         .isEqualTo(200);
   }
 

@@ -3,12 +3,12 @@ package io.github.vertxsaga.systemtests.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.platform.testing.TestDatabases;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.InJvmSystem;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.openapi.contract.OpenAPIContract;
-import java.net.http.HttpResponse;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,15 +20,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 @DisplayName("The gateway publishes its contract and refuses what breaks it before any service sees it")
 class GatewayContractTest {
-  private static EdgeCluster edge;
+  private static InJvmSystem edge;
   private static String alice;
   private static String admin;
 
   @BeforeAll
   static void start() {
-    edge = EdgeCluster.start(TestDatabases.Kind.H2, 7311, Map.of());
-    alice = edge.token("alice", "alice-pw");
-    admin = edge.token("admin", "admin-pw");
+    edge = InJvmSystem.on(TestDatabases.Kind.H2).named("contract").withGateway().start();
+    alice = edge.issuedToken("alice", "alice-pw");
+    admin = edge.issuedToken("admin", "admin-pw");
   }
 
   @AfterAll
@@ -61,8 +61,8 @@ class GatewayContractTest {
   @DisplayName("an order that breaks the contract is refused with a problem naming the field, and reaches no service")
   void refusedOrder(String what, String body, int status, String detailFragment) {
     long ordersBefore = orderCount();
-    HttpResponse<String> response = edge.post("/api/orders", alice, body, Map.of());
-    assertThat(response.statusCode()).as(what).isEqualTo(status);
+    Http.Reply response = Http.bearer(alice).post(edge.gateway("/api/orders"), body);
+    assertThat(response.status()).as(what).isEqualTo(status);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(new JsonObject(response.body()).getString("detail")).containsIgnoringCase(detailFragment);
     assertThat(response.headers().firstValue("X-Served-By")).as("answered by the gateway, not a service").isEmpty();
@@ -72,35 +72,36 @@ class GatewayContractTest {
   @Test
   @DisplayName("a body that is not JSON is 415")
   void notJson() {
-    HttpResponse<String> response = edge.post("/api/orders", alice, "items=1", Map.of("Content-Type", "text/plain"));
-    assertThat(response.statusCode()).isEqualTo(415);
+    Http.Reply response = Http.bearer(alice).post(edge.gateway("/api/orders"), "text/plain", "items=1");
+    assertThat(response.status()).isEqualTo(415);
     assertThat(response.headers().firstValue("X-Served-By")).isEmpty();
   }
 
   @Test
   @DisplayName("a malformed query parameter is a 400 naming it")
   void badQuery() {
-    HttpResponse<String> response = edge.get("/api/orders?limit=many", alice);
-    assertThat(response.statusCode()).isEqualTo(400);
+    Http.Reply response = Http.bearer(alice).get(edge.gateway("/api/orders?limit=many"));
+    assertThat(response.status()).isEqualTo(400);
     assertThat(new JsonObject(response.body()).getString("detail")).contains("limit");
-    assertThat(edge.get("/api/orders?status=LOST", alice).statusCode()).isEqualTo(400);
+    assertThat(Http.bearer(alice).get(edge.gateway("/api/orders?status=LOST")).status()).isEqualTo(400);
   }
 
   @Test
   @DisplayName("a restock that breaks the contract is refused")
   void refusedRestock() {
-    assertThat(edge.post("/api/inventory/A1/restock", admin, "{\"quantity\":0}", Map.of()).statusCode()).isEqualTo(400);
-    assertThat(edge.post("/api/inventory/A1/restock", admin, "{\"quantity\":1,\"x\":1}", Map.of()).statusCode())
+    assertThat(Http.bearer(admin).post(edge.gateway("/api/inventory/A1/restock"), "{\"quantity\":0}").status())
         .isEqualTo(400);
-    assertThat(edge.post("/api/inventory/bad%20sku/restock", admin, "{\"quantity\":1}", Map.of()).statusCode())
+    assertThat(Http.bearer(admin).post(edge.gateway("/api/inventory/A1/restock"), "{\"quantity\":1,\"x\":1}").status())
+        .isEqualTo(400);
+    assertThat(Http.bearer(admin).post(edge.gateway("/api/inventory/bad%20sku/restock"), "{\"quantity\":1}").status())
         .isEqualTo(400);
   }
 
   @Test
   @DisplayName("the OpenAPI document is valid 3.1 and lists every route the gateway serves")
   void openApiDocument() {
-    HttpResponse<String> response = edge.get("/openapi.json", null);
-    assertThat(response.statusCode()).isEqualTo(200);
+    Http.Reply response = Http.anonymous().get(edge.gateway("/openapi.json"));
+    assertThat(response.status()).isEqualTo(200);
     JsonObject document = new JsonObject(response.body());
     assertThat(document.getString("openapi")).startsWith("3.1");
     Vertx vertx = Vertx.vertx();
@@ -127,39 +128,40 @@ class GatewayContractTest {
   @Test
   @DisplayName("a path outside the contract is a 404 problem, and path tricks do not escape their route")
   void outsideTheContract() {
-    HttpResponse<String> response = edge.get("/api/secrets", alice);
-    assertThat(response.statusCode()).isEqualTo(404);
+    Http.Reply response = Http.bearer(alice).get(edge.gateway("/api/secrets"));
+    assertThat(response.status()).isEqualTo(404);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-    assertThat(edge.get("/api/orders/../admin/services", alice).statusCode()).isIn(403, 404);
+    assertThat(Http.bearer(alice).get(edge.gateway("/api/orders/../admin/services")).status()).isIn(403, 404);
   }
 
   @Test
   @DisplayName("an operator sees every instance with its breaker and traffic")
   void operatorView() {
-    JsonObject services = new JsonObject(edge.get("/api/admin/services", admin).body());
+    JsonObject services = new JsonObject(Http.bearer(admin).get(edge.gateway("/api/admin/services")).body());
     assertThat(services.getJsonArray("instances")).hasSize(2);
     JsonObject instance = services.getJsonArray("instances").getJsonObject(0);
     assertThat(instance.fieldNames()).contains("service", "host", "port", "node", "status", "circuitBreaker",
         "requestsRouted");
-    JsonObject deadLetters = new JsonObject(edge.get("/api/admin/dead-letters", admin).body());
+    JsonObject deadLetters = new JsonObject(Http.bearer(admin).get(edge.gateway("/api/admin/dead-letters")).body());
     assertThat(deadLetters.getJsonArray("items")).isNotNull();
-    assertThat(edge.post("/api/admin/dead-letters/order-service:999999/requeue", admin, null, Map.of()).statusCode())
+    assertThat(Http.bearer(admin).post(edge.gateway("/api/admin/dead-letters/order-service:999999/requeue")).status())
         .isEqualTo(404);
   }
 
   @Test
   @DisplayName("the gateway and the services expose Prometheus metrics")
   void metrics() {
-    edge.get("/api/orders", alice);
-    String gateway = edge.get("/metrics", null).body();
+    Http.bearer(alice).get(edge.gateway("/api/orders"));
+    String gateway = Http.anonymous().get(edge.gateway("/metrics")).body();
     assertThat(gateway).contains("vertx_http_server_requests_total", "vertx_http_client_requests_total",
         "gateway_circuit_breaker_state", "gateway_discovered_instances");
-    String orders = edge.getFrom(edge.orderPort, "/metrics", null).body();
+    String orders = Http.anonymous().get(edge.orderService("/metrics")).body();
     assertThat(orders).contains("outbox_backlog", "outbox_oldest_undelivered_age_seconds", "outbox_events_delivered_total",
         "outbox_events_dead_lettered_total", "orders_pending_overdue", "vertx_eventbus");
   }
 
   private static long orderCount() {
-    return new JsonObject(edge.get("/api/orders?limit=500", admin).body()).getJsonArray("items").size();
+    return new JsonObject(Http.bearer(admin).get(edge.gateway("/api/orders?limit=500")).body()).getJsonArray("items")
+        .size();
   }
 }

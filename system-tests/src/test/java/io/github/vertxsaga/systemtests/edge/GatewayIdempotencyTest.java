@@ -3,10 +3,11 @@ package io.github.vertxsaga.systemtests.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.platform.testing.TestDatabases;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.InJvmSystem;
 import io.vertx.core.json.JsonObject;
-import java.net.http.HttpResponse;
+import java.net.URI;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -18,7 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 @DisplayName("A retried POST with the same Idempotency-Key places one order")
 class GatewayIdempotencyTest {
-  private EdgeCluster edge;
+  private InJvmSystem edge;
 
   static List<TestDatabases.Kind> kinds() {
     TestDatabases.assertPostgresWhenRequired();
@@ -38,54 +39,56 @@ class GatewayIdempotencyTest {
   @MethodSource("kinds")
   @DisplayName("sequential and concurrent duplicates give one order; another body with the key is 422")
   void duplicates(TestDatabases.Kind kind) throws Exception {
-    edge = EdgeCluster.start(kind, kind == TestDatabases.Kind.H2 ? 7321 : 7331, Map.of());
-    String alice = edge.token("alice", "alice-pw");
-    String bob = edge.token("bob", "bob-pw");
-    edge.post("/api/inventory/IDEM-1/restock", edge.token("admin", "admin-pw"), "{\"quantity\":100}", Map.of());
+    edge = InJvmSystem.on(kind).named("idempotency").withGateway().start();
+    String alice = edge.issuedToken("alice", "alice-pw");
+    String bob = edge.issuedToken("bob", "bob-pw");
+    Http.bearer(edge.issuedToken("admin", "admin-pw")).post(edge.gateway("/api/inventory/IDEM-1/restock"),
+        "{\"quantity\":100}");
+    URI orders = edge.gateway("/api/orders");
+    Http.Caller aliceOnce = Http.bearer(alice).header("Idempotency-Key", "seq-1");
 
-    HttpResponse<String> first = edge.post("/api/orders", alice, ORDER, Map.of("Idempotency-Key", "seq-1"));
-    HttpResponse<String> again = edge.post("/api/orders", alice, ORDER, Map.of("Idempotency-Key", "seq-1"));
-    assertThat(first.statusCode()).isEqualTo(202);
-    assertThat(again.statusCode()).isEqualTo(202);
+    Http.Reply first = aliceOnce.post(orders, ORDER);
+    Http.Reply again = aliceOnce.post(orders, ORDER);
+    assertThat(first.status()).isEqualTo(202);
+    assertThat(again.status()).isEqualTo(202);
     assertThat(id(again)).isEqualTo(id(first));
     assertThat(again.headers().firstValue("Idempotent-Replayed")).hasValue("true");
 
-    HttpResponse<String> otherBody = edge.post("/api/orders", alice, ORDER.replace("\"quantity\":1", "\"quantity\":2"),
-        Map.of("Idempotency-Key", "seq-1"));
-    assertThat(otherBody.statusCode()).isEqualTo(422);
+    Http.Reply otherBody = aliceOnce.post(orders, ORDER.replace("\"quantity\":1", "\"quantity\":2"));
+    assertThat(otherBody.status()).isEqualTo(422);
     assertThat(otherBody.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 
-    HttpResponse<String> bobsOwn = edge.post("/api/orders", bob, ORDER, Map.of("Idempotency-Key", "seq-1"));
+    Http.Reply bobsOwn = Http.bearer(bob).header("Idempotency-Key", "seq-1").post(orders, ORDER);
     assertThat(id(bobsOwn)).as("keys are per user").isNotEqualTo(id(first));
 
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
-      List<Future<HttpResponse<String>>> racing = IntStream.range(0, 8)
-          .mapToObj(i -> pool.submit(() -> edge.post("/api/orders", alice, ORDER, Map.of("Idempotency-Key", "race-1"))))
+      List<Future<Http.Reply>> racing = IntStream.range(0, 8)
+          .mapToObj(i -> pool.submit(() -> Http.bearer(alice).header("Idempotency-Key", "race-1").post(orders, ORDER)))
           .toList();
       List<String> ids = new java.util.ArrayList<>();
-      for (Future<HttpResponse<String>> response : racing) {
-        assertThat(response.get().statusCode()).isEqualTo(202);
+      for (Future<Http.Reply> response : racing) {
+        assertThat(response.get().status()).isEqualTo(202);
         ids.add(id(response.get()));
       }
       assertThat(ids).as("every racer got the one order").containsOnly(ids.get(0));
     } finally {
       pool.shutdownNow();
     }
-    long alicesOrders = new JsonObject(edge.get("/api/orders?limit=500", alice).body()).getJsonArray("items").size();
+    long alicesOrders = new JsonObject(Http.bearer(alice).get(edge.gateway("/api/orders?limit=500")).body())
+        .getJsonArray("items").size();
     assertThat(alicesOrders).as("seq-1 and race-1 placed one order each").isEqualTo(2);
 
     String cancelled = id(first);
-    HttpResponse<String> cancel = edge.post("/api/orders/" + cancelled + "/cancel", alice, null, Map.of("Idempotency-Key", "c-1"));
-    HttpResponse<String> cancelAgain = edge.post("/api/orders/" + cancelled + "/cancel", alice, null,
-        Map.of("Idempotency-Key", "c-1"));
-    assertThat(cancel.statusCode()).isEqualTo(202);
-    assertThat(cancelAgain.statusCode()).as("the replay is the first answer, not a 409").isEqualTo(202);
-    assertThat(new JsonObject(cancelAgain.body()).getString("status")).as("the first answer's status")
-        .isEqualTo("CANCELLING");
+    Http.Caller cancelOnce = Http.bearer(alice).header("Idempotency-Key", "c-1");
+    Http.Reply cancel = cancelOnce.post(edge.gateway("/api/orders/" + cancelled + "/cancel"));
+    Http.Reply cancelAgain = cancelOnce.post(edge.gateway("/api/orders/" + cancelled + "/cancel"));
+    assertThat(cancel.status()).isEqualTo(202);
+    assertThat(cancelAgain.status()).as("the replay is the first answer, not a 409").isEqualTo(202);
+    assertThat(cancelAgain.json().getString("status")).as("the first answer's status").isEqualTo("CANCELLING");
   }
 
-  private static String id(HttpResponse<String> response) {
+  private static String id(Http.Reply response) {
     return new JsonObject(response.body()).getString("id");
   }
 }

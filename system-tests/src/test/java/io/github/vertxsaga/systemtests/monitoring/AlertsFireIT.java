@@ -11,13 +11,15 @@ import io.github.vertxsaga.platform.cluster.ClusterNode;
 import io.github.vertxsaga.platform.config.ClusterSettings;
 import io.github.vertxsaga.platform.db.DatabaseSettings;
 import io.github.vertxsaga.platform.config.Env;
-import io.github.vertxsaga.systemtests.process.Await;
-import io.github.vertxsaga.systemtests.process.GatewayLog;
-import io.github.vertxsaga.systemtests.process.Http;
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.platform.testing.TestCertificates;
+import io.github.vertxsaga.platform.tls.NodeCredentials;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.User;
 import io.github.vertxsaga.systemtests.process.ProcessCluster;
 import io.github.vertxsaga.systemtests.process.Service;
 import io.github.vertxsaga.systemtests.process.ServiceProcess;
-import io.github.vertxsaga.systemtests.process.User;
+import io.github.vertxsaga.systemtests.process.Topology;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -74,20 +76,23 @@ class AlertsFireIT {
     Path orderFiles = Files.createTempDirectory("alerts-it-order-");
     cluster.onClose(() -> deleteQuietly(orderFiles));
     // Parked after the second refusal instead of the eighth: the alert, not the retries, is under test.
-    ServiceProcess inventory = cluster.start(Service.INVENTORY, "inventory", Map.of("OUTBOX_MAX_FAILURES", "2"));
     // H2 refuses AUTO_SERVER with the service's DB_CLOSE_ON_EXIT=FALSE; closing on exit only matters to a graceful
     // stop, and this test kills its processes.
-    ServiceProcess order = cluster.start(Service.ORDER, "order", Map.of("DB_URL",
-        "jdbc:h2:file:" + orderFiles.resolve("order") + ";AUTO_SERVER=TRUE;DB_CLOSE_ON_EXIT=TRUE"));
-    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway");
-    List.of(inventory, order, gateway).forEach(process -> process.awaitReady(START));
-    GatewayLog.awaitKnows(gateway, inventory, order);
+    Topology topology = Topology.of(cluster)
+        .inventory("inventory", Map.of("OUTBOX_MAX_FAILURES", "2"))
+        .order("order", Map.of("DB_URL",
+            "jdbc:h2:file:" + orderFiles.resolve("order") + ";AUTO_SERVER=TRUE;DB_CLOSE_ON_EXIT=TRUE"))
+        .gateway("gateway")
+        .start();
+    ServiceProcess inventory = topology.inventories().get(0);
+    ServiceProcess order = topology.orders().get(0);
+    ServiceProcess gateway = topology.gateway();
     long processesUp = System.nanoTime();
 
     ClusterNode node = joinCluster();
     try (PrometheusServer prometheus = PrometheusServer.start(binary, cluster.logDir(), Map.of(
-        Service.INVENTORY.serviceName(), List.of(inventory.address()),
-        Service.ORDER.serviceName(), List.of(order.address()),
+        Service.INVENTORY.serviceName(), List.of(scraped(inventory)),
+        Service.ORDER.serviceName(), List.of(scraped(order)),
         Service.GATEWAY.serviceName(), List.of(gateway.address())))) {
       awaitHealthyScrapes(prometheus);
       assertThat(prometheus.alerts()).as("alerts pending or firing on a healthy system").isEmpty();
@@ -95,7 +100,7 @@ class AlertsFireIT {
 
       String orderId = UUID.randomUUID().toString();
       deadLetter(node, orderId);
-      JsonObject alert = Await.value(ALERT_NAME + " fires", ALERT, POLL, () -> alerts(prometheus, ALERT_NAME).stream()
+      JsonObject alert = Eventually.value(ALERT_NAME + " fires", ALERT, POLL, () -> alerts(prometheus, ALERT_NAME).stream()
           .filter(a -> "firing".equals(a.getString("state"))).findFirst());
       long fired = System.nanoTime();
       assertThat(alert.getJsonObject("labels").getMap()).containsEntry("service", "inventory-service")
@@ -103,9 +108,9 @@ class AlertsFireIT {
 
       createMissingOrder(order, orderId);
       requeue(gateway, orderId);
-      Await.until("the requeued answer settles order " + orderId, ALERT, POLL, () -> "REJECTED".equals(
-          Http.get(gateway.uri("/api/orders/" + orderId), User.ADMIN).json().getString("status")));
-      Await.until(ALERT_NAME + " clears", ALERT, POLL, () -> alerts(prometheus, ALERT_NAME).isEmpty());
+      Eventually.until("the requeued answer settles order " + orderId, ALERT, POLL, () -> "REJECTED".equals(
+          Http.as(User.ADMIN).get(gateway.uri("/api/orders/" + orderId)).json().getString("status")));
+      Eventually.until(ALERT_NAME + " clears", ALERT, POLL, () -> alerts(prometheus, ALERT_NAME).isEmpty());
       long cleared = System.nanoTime();
       System.out.printf("processes ready: %d ms; Prometheus scraping them all: %d ms; dead letter -> firing: %d ms; "
           + "repair and requeue -> cleared: %d ms; whole test: %d ms%n", ms(processesUp - begun),
@@ -117,12 +122,12 @@ class AlertsFireIT {
 
   /** Every target up, every rule evaluated without error, every metric a rule names scraped. */
   private static void awaitHealthyScrapes(PrometheusServer prometheus) throws Exception {
-    Await.until("Prometheus scrapes all 3 JVMs", START, POLL, () -> prometheus.targets().size() == 3
+    Eventually.until("Prometheus scrapes all 3 JVMs", START, POLL, () -> prometheus.targets().size() == 3
         && prometheus.targets().stream().map(JsonObject.class::cast).allMatch(t -> "up".equals(t.getString("health"))));
-    Await.until("every rule is evaluated, without error", ALERT, POLL, () -> prometheus.rules().stream()
+    Eventually.until("every rule is evaluated, without error", ALERT, POLL, () -> prometheus.rules().stream()
         .allMatch(rule -> "ok".equals(rule.getString("health"))));
     for (String metric : ruleMetrics()) {
-      Await.until("Prometheus has scraped " + metric, ALERT, POLL, () -> !prometheus.query(metric).isEmpty());
+      Eventually.until("Prometheus has scraped " + metric, ALERT, POLL, () -> !prometheus.query(metric).isEmpty());
     }
   }
 
@@ -141,9 +146,17 @@ class AlertsFireIT {
     return names;
   }
 
+  /** A service's metrics on its plain probe port: Prometheus holds no client certificate. */
+  private static String scraped(ServiceProcess service) {
+    return ProcessCluster.HOST + ":" + service.environment().get("OPS_PORT");
+  }
+
+  /** The test's own member, with the tests' operator certificate: members without one are sent no event. */
   private ClusterNode joinCluster() throws Exception {
+    var tls = TestCertificates.settings("operator");
     ClusterNode node = ClusterNode.start(new ClusterSettings(cluster.clusterName(), ProcessCluster.HOST,
-        cluster.clusterPort(), List.of(cluster.clusterMembers().split(",")))).await(60, TimeUnit.SECONDS);
+            cluster.clusterPort(), List.of(cluster.clusterMembers().split(",")), tls),
+        NodeCredentials.load("alerts-test", tls)).await(60, TimeUnit.SECONDS);
     EventEnvelopeCodec.register(node.vertx().eventBus());
     return node;
   }
@@ -175,10 +188,10 @@ class AlertsFireIT {
 
   /** Through the gateway's admin API, as an operator would. */
   private static void requeue(ServiceProcess gateway, String orderId) {
-    String id = Http.get(gateway.uri("/api/admin/dead-letters"), User.ADMIN).json().getJsonArray("items").stream()
+    String id = Http.as(User.ADMIN).get(gateway.uri("/api/admin/dead-letters")).json().getJsonArray("items").stream()
         .map(JsonObject.class::cast).filter(item -> orderId.equals(item.getString("aggregateId"))).findFirst()
         .orElseThrow(() -> new AssertionError("order " + orderId + " has no dead letter")).getString("id");
-    Http.Reply requeued = Http.post(gateway.uri("/api/admin/dead-letters/" + id + "/requeue"), User.ADMIN);
+    Http.Reply requeued = Http.as(User.ADMIN).post(gateway.uri("/api/admin/dead-letters/" + id + "/requeue"));
     assertThat(requeued.status()).as(requeued.toString()).isEqualTo(202);
   }
 

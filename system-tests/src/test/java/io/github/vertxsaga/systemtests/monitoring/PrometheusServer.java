@@ -1,8 +1,8 @@
 package io.github.vertxsaga.systemtests.monitoring;
 
-import io.github.vertxsaga.systemtests.process.Await;
-import io.github.vertxsaga.systemtests.process.Http;
-import io.github.vertxsaga.systemtests.process.Ports;
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.Ports;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -59,12 +59,12 @@ final class PrometheusServer implements AutoCloseable {
         .start();
     PrometheusServer server = new PrometheusServer(process, storage, port);
     try {
-      Await.until("Prometheus answers /-/ready (log: " + logDir.resolve("prometheus.log") + ")",
+      Eventually.until("Prometheus answers /-/ready (log: " + logDir.resolve("prometheus.log") + ")",
           Duration.ofSeconds(60), () -> {
             if (!process.isAlive()) {
-              throw new Await.GiveUp("Prometheus exited with " + process.exitValue() + "; see " + logDir);
+              throw new Eventually.GiveUp("Prometheus exited with " + process.exitValue() + "; see " + logDir);
             }
-            return Http.get(server.uri("/-/ready")).status() == 200;
+            return Http.anonymous().get(server.uri("/-/ready")).status() == 200;
           });
       return server;
     } catch (RuntimeException | Error e) {
@@ -124,7 +124,7 @@ final class PrometheusServer implements AutoCloseable {
   }
 
   private JsonObject api(String path) {
-    Http.Reply reply = Http.get(uri(path));
+    Http.Reply reply = Http.anonymous().get(uri(path));
     if (reply.status() != 200 || !"success".equals(reply.json().getString("status"))) {
       throw new IllegalStateException("Prometheus " + path + ": " + reply);
     }

@@ -1,10 +1,14 @@
 package io.github.vertxsaga.systemtests.process;
 
+import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.platform.testing.TestTokens;
+import io.github.vertxsaga.systemtests.Ports;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -67,7 +71,7 @@ final class ClassArchive {
       System.out.printf("class-data archive of %s made in %d ms: %s%n", service.serviceName(),
           (System.nanoTime() - started) / 1_000_000, archive);
       return Optional.of(archive);
-    } catch (Exception e) {
+    } catch (Exception | AssertionError e) { // a training run that never started, too
       System.out.println("no class-data archive for " + service.serviceName() + " (it only starts slower): " + e);
       return Optional.empty();
     }
@@ -77,7 +81,7 @@ final class ClassArchive {
     Path work = Files.createTempDirectory("saga-cds-");
     Path partial = work.resolve("archive.jsa");
     Path log = work.resolve("training.log");
-    int port = Ports.clusterBlock();
+    int port = Ports.processClusterBlock();
     List<String> command = new ArrayList<>(List.of(ProcessCluster.javaCommand()));
     command.addAll(JVM_OPTIONS);
     command.addAll(List.of("-XX:ArchiveClassesAtExit=" + partial, "-jar", service.jar().toString()));
@@ -95,16 +99,20 @@ final class ClassArchive {
     Process process = builder.start();
     try {
       String started = service == Service.GATEWAY ? "gateway listening on port" : " ready in ";
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (!Files.readString(log).contains(started)) {
-        if (!process.isAlive() || System.nanoTime() > deadline) {
-          throw new IllegalStateException("the training run did not start: " + Files.readString(log));
-        }
-        Thread.sleep(100);
-      }
+      Eventually.value("the training run of " + service.serviceName() + " has started", Duration.ofSeconds(120),
+          ServiceProcess.PROBE_EVERY, () -> {
+            String output = read(log);
+            if (output.contains(started)) {
+              return Optional.of(output);
+            }
+            if (!process.isAlive()) {
+              throw new Eventually.GiveUp("the training run exited: " + output);
+            }
+            throw new IllegalStateException("not started yet; its output so far:\n" + output);
+          });
       process.destroy(); // SIGTERM: a normal exit, at which the JVM writes the archive
       if (!process.waitFor(60, TimeUnit.SECONDS) || !Files.isRegularFile(partial)) {
-        throw new IllegalStateException("the training run wrote no archive: " + Files.readString(log));
+        throw new IllegalStateException("the training run wrote no archive: " + read(log));
       }
       Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
@@ -113,6 +121,14 @@ final class ClassArchive {
       try (var files = Files.walk(work)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
       }
+    }
+  }
+
+  private static String read(Path log) {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

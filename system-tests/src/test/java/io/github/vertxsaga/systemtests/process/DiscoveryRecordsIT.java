@@ -3,6 +3,7 @@ package io.github.vertxsaga.systemtests.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.platform.discovery.ServiceRegistration;
+import io.github.vertxsaga.platform.testing.Eventually;
 import io.vertx.servicediscovery.Record;
 import java.time.Duration;
 import java.util.Map;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Discovery records of service processes")
 class DiscoveryRecordsIT {
-  private static final Duration START = Duration.ofSeconds(90);
   /** The documented bound: a crashed instance is forgotten within 10 s (5 s without heartbeat, then the janitors). */
   private static final Duration CRASH_BOUND = Duration.ofSeconds(10);
   /** Close polling, to time the removal. */
@@ -26,10 +26,10 @@ class DiscoveryRecordsIT {
   void recordAppearsWhenReadyAndGoesFirstOnSigterm() {
     ObserverNode observer = cluster.observer();
     // A long drain: the record must go at the start of shutdown, while the process still lives.
-    ServiceProcess inventory = cluster.start(Service.INVENTORY, "inventory", Map.of("SHUTDOWN_GRACE_MS", "8000"));
-    ServiceProcess order = cluster.start(Service.ORDER, "order");
-    inventory.awaitReady(START);
-    order.awaitReady(START);
+    Topology topology = Topology.of(cluster).inventory("inventory", Map.of("SHUTDOWN_GRACE_MS", "8000")).order("order")
+        .start();
+    ServiceProcess inventory = topology.inventories().get(0);
+    ServiceProcess order = topology.orders().get(0);
 
     Record inventoryRecord = awaitRecordOf(observer, inventory);
     Record orderRecord = awaitRecordOf(observer, order);
@@ -43,7 +43,7 @@ class DiscoveryRecordsIT {
     String instance = inventory.instanceId();
     long signalled = System.nanoTime();
     inventory.terminate();
-    Await.until("the inventory record is gone", Duration.ofSeconds(30), POLL,
+    Eventually.until("the inventory record is gone", Duration.ofSeconds(30), POLL,
         () -> observer.recordOfInstance(instance).isEmpty());
     long goneMs = (System.nanoTime() - signalled) / 1_000_000;
     boolean stillDraining = inventory.isAlive();
@@ -60,17 +60,16 @@ class DiscoveryRecordsIT {
   @DisplayName("the record of a service killed with kill -9 disappears within 10 seconds")
   void recordOfKilledServiceDisappearsWithinTenSeconds() {
     ObserverNode observer = cluster.observer();
-    ServiceProcess inventory = cluster.start(Service.INVENTORY, "inventory");
-    ServiceProcess order = cluster.start(Service.ORDER, "order");
-    inventory.awaitReady(START);
-    order.awaitReady(START);
+    Topology topology = Topology.of(cluster).inventory("inventory").order("order").start();
+    ServiceProcess inventory = topology.inventories().get(0);
+    ServiceProcess order = topology.orders().get(0);
     String instance = inventory.instanceId();
     awaitRecordOf(observer, inventory);
     awaitRecordOf(observer, order);
 
     long killed = System.nanoTime();
     inventory.kill();
-    Await.until("the killed inventory's record is gone", Duration.ofSeconds(30), POLL,
+    Eventually.until("the killed inventory's record is gone", Duration.ofSeconds(30), POLL,
         () -> observer.recordOfInstance(instance).isEmpty());
     Duration gone = Duration.ofNanos(System.nanoTime() - killed);
     System.out.printf("kill -9 -> record gone: %d ms%n", gone.toMillis());
@@ -83,7 +82,7 @@ class DiscoveryRecordsIT {
 
   private static Record awaitRecordOf(ObserverNode observer, ServiceProcess process) {
     String instance = process.instanceId();
-    return Await.value("the record of " + process.name() + " is published", Duration.ofSeconds(10),
+    return Eventually.value("the record of " + process.name() + " is published", Duration.ofSeconds(10),
         Duration.ofMillis(100), () -> observer.recordOfInstance(instance));
   }
 }

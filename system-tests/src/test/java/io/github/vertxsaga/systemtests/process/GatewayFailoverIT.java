@@ -2,6 +2,9 @@ package io.github.vertxsaga.systemtests.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.User;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.util.List;
@@ -18,8 +21,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("The gateway when an inventory-service instance fails")
 class GatewayFailoverIT {
-  private static final Duration START = Duration.ofSeconds(90);
-
   @RegisterExtension
   final ProcessCluster cluster = new ProcessCluster();
 
@@ -30,13 +31,11 @@ class GatewayFailoverIT {
   @Test
   @DisplayName("keeps answering every GET from the survivor when the other instance is killed with kill -9")
   void keepsServingGetsWhenAnInstanceIsKilled() throws Exception {
-    ServiceProcess doomed = cluster.start(Service.INVENTORY, "inventory-1");
-    ServiceProcess survivor = cluster.start(Service.INVENTORY, "inventory-2");
-    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway");
-    doomed.awaitReady(START);
-    survivor.awaitReady(START);
-    gateway.awaitHealthy(START);
-    GatewayLog.awaitKnows(gateway, doomed, survivor);
+    Topology topology = Topology.of(cluster).inventory("inventory-1").inventory("inventory-2").gateway("gateway")
+        .start();
+    ServiceProcess doomed = topology.inventories().get(0);
+    ServiceProcess survivor = topology.inventories().get(1);
+    ServiceProcess gateway = topology.gateways().get(0);
     String doomedServedBy = "inventory-service/" + doomed.instanceId();
     String survivorServedBy = "inventory-service/" + survivor.instanceId();
 
@@ -48,14 +47,14 @@ class GatewayFailoverIT {
         while (!stop.get()) {
           long at = System.nanoTime();
           try {
-            Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
+            Http.Reply reply = Http.as(User.ALICE).get(gateway.uri("/api/inventory"));
             outcomes.add(new Outcome(at, reply.status(), reply.servedBy(), reply.status() == 200 ? null : reply.body()));
           } catch (RuntimeException e) {
             outcomes.add(new Outcome(at, -1, null, e.toString()));
           }
         }
       });
-      Await.until("both instances have served GETs", Duration.ofSeconds(30),
+      Eventually.until("both instances have served GETs", Duration.ofSeconds(30),
           () -> servedBy(outcomes, doomedServedBy) >= 5 && servedBy(outcomes, survivorServedBy) >= 5);
 
       LocalTime killedAt = LocalTime.now();
@@ -64,7 +63,7 @@ class GatewayFailoverIT {
       gateway.awaitLog(GatewayLog.instanceGone(doomed), Duration.ofSeconds(30));
       long forgotten = System.nanoTime();
       int before = outcomes.size();
-      Await.until("20 more GETs after the gateway forgot the dead instance", Duration.ofSeconds(30),
+      Eventually.until("20 more GETs after the gateway forgot the dead instance", Duration.ofSeconds(30),
           () -> outcomes.size() >= before + 20);
       stop.set(true);
       load.get(30, TimeUnit.SECONDS);
@@ -98,23 +97,22 @@ class GatewayFailoverIT {
         "GATEWAY_REQUEST_TIMEOUT_MS", "500",
         "BREAKER_MAX_FAILURES", "2",
         "BREAKER_RESET_MS", "60000"); // stays open for the whole test: no trial request muddles the count
-    ServiceProcess frozen = cluster.start(Service.INVENTORY, "inventory-1");
-    ServiceProcess healthy = cluster.start(Service.INVENTORY, "inventory-2");
-    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway", gatewaySettings);
-    frozen.awaitReady(START);
-    healthy.awaitReady(START);
-    gateway.awaitHealthy(START);
-    GatewayLog.awaitKnows(gateway, frozen, healthy);
+    Topology topology = Topology.of(cluster).inventory("inventory-1").inventory("inventory-2")
+        .gateway("gateway", gatewaySettings).start();
+    ServiceProcess frozen = topology.inventories().get(0);
+    ServiceProcess healthy = topology.inventories().get(1);
+    ServiceProcess gateway = topology.gateways().get(0);
     String healthyServedBy = "inventory-service/" + healthy.instanceId();
     for (int i = 0; i < 4; i++) {
-      assertThat(Http.get(gateway.uri("/api/inventory"), User.ALICE).status()).isEqualTo(200); // both connections warm
+      // both connections warm
+      assertThat(Http.as(User.ALICE).get(gateway.uri("/api/inventory")).status()).isEqualTo(200);
     }
 
     frozen.freeze();
     try {
       // The frozen JVM is still a cluster member for ~5 s (no heartbeat yet), so only the breaker can avoid it.
       for (int i = 0; i < 20 && !gateway.logContains(GatewayLog.breakerOpen(frozen)); i++) {
-        Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
+        Http.Reply reply = Http.as(User.ALICE).get(gateway.uri("/api/inventory"));
         assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
         assertThat(reply.servedBy()).isEqualTo(healthyServedBy);
       }
@@ -123,7 +121,7 @@ class GatewayFailoverIT {
       System.out.println("breaker: " + opened + " after " + failuresOnFrozen + " timed-out attempts");
 
       for (int i = 0; i < 10; i++) {
-        Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
+        Http.Reply reply = Http.as(User.ALICE).get(gateway.uri("/api/inventory"));
         assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
         assertThat(reply.servedBy()).isEqualTo(healthyServedBy);
       }

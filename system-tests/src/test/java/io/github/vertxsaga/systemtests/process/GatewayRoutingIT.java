@@ -2,9 +2,10 @@ package io.github.vertxsaga.systemtests.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.User;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
@@ -13,35 +14,32 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("The gateway in front of service processes")
 class GatewayRoutingIT {
-  private static final Duration START = Duration.ofSeconds(90);
-
   @RegisterExtension
   final ProcessCluster cluster = new ProcessCluster();
 
   @Test
   @DisplayName("routes /api/orders to order-service and /api/inventory to inventory-service")
   void routesEachPathToItsService() {
-    ServiceProcess inventory = cluster.start(Service.INVENTORY, "inventory");
-    ServiceProcess order = cluster.start(Service.ORDER, "order");
-    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway");
-    inventory.awaitReady(START);
-    order.awaitReady(START);
-    gateway.awaitReady(START);
+    Topology topology = Topology.of(cluster).inventory("inventory").order("order").gateway("gateway").start();
+    ServiceProcess inventory = topology.inventories().get(0);
+    ServiceProcess order = topology.orders().get(0);
+    ServiceProcess gateway = topology.gateways().get(0);
 
-    Http.Reply restocked = Http.post(gateway.uri("/api/inventory/ROUTE-1/restock"), new JsonObject().put("quantity", 5), User.ADMIN);
+    Http.Reply restocked = Http.as(User.ADMIN).post(gateway.uri("/api/inventory/ROUTE-1/restock"),
+        new JsonObject().put("quantity", 5));
     assertThat(restocked.status()).as(restocked.toString()).isEqualTo(200);
     assertThat(restocked.servedBy()).isEqualTo("inventory-service/" + inventory.instanceId());
 
-    Http.Reply placed = Http.post(gateway.uri("/api/orders"), new JsonObject().put("items",
-        new JsonArray().add(new JsonObject().put("sku", "ROUTE-1").put("quantity", 2))), User.ALICE);
+    Http.Reply placed = Http.as(User.ALICE).post(gateway.uri("/api/orders"), new JsonObject().put("items",
+        new JsonArray().add(new JsonObject().put("sku", "ROUTE-1").put("quantity", 2))));
     assertThat(placed.status()).as(placed.toString()).isEqualTo(202);
     assertThat(placed.servedBy()).isEqualTo("order-service/" + order.instanceId());
 
-    Http.Reply fetched = Http.get(gateway.uri("/api/orders/" + placed.json().getString("id")), User.ALICE);
+    Http.Reply fetched = Http.as(User.ALICE).get(gateway.uri("/api/orders/" + placed.json().getString("id")));
     assertThat(fetched.status()).as(fetched.toString()).isEqualTo(200);
     assertThat(fetched.servedBy()).isEqualTo("order-service/" + order.instanceId());
 
-    Http.Reply stock = Http.get(gateway.uri("/api/inventory/ROUTE-1"), User.ALICE);
+    Http.Reply stock = Http.as(User.ALICE).get(gateway.uri("/api/inventory/ROUTE-1"));
     assertThat(stock.status()).as(stock.toString()).isEqualTo(200);
     assertThat(stock.servedBy()).isEqualTo("inventory-service/" + inventory.instanceId());
   }
@@ -49,19 +47,17 @@ class GatewayRoutingIT {
   @Test
   @DisplayName("spreads GETs round-robin over two inventory-service instances")
   void spreadsRequestsRoundRobin() {
-    ServiceProcess first = cluster.start(Service.INVENTORY, "inventory-1");
-    ServiceProcess second = cluster.start(Service.INVENTORY, "inventory-2");
-    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway");
-    first.awaitReady(START);
-    second.awaitReady(START);
-    gateway.awaitHealthy(START);
-    GatewayLog.awaitKnows(gateway, first, second);
+    Topology topology = Topology.of(cluster).inventory("inventory-1").inventory("inventory-2").gateway("gateway")
+        .start();
+    ServiceProcess first = topology.inventories().get(0);
+    ServiceProcess second = topology.inventories().get(1);
+    ServiceProcess gateway = topology.gateways().get(0);
     String firstServedBy = "inventory-service/" + first.instanceId();
     String secondServedBy = "inventory-service/" + second.instanceId();
 
     List<String> servedBy = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
-      Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
+      Http.Reply reply = Http.as(User.ALICE).get(gateway.uri("/api/inventory"));
       assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
       servedBy.add(reply.servedBy());
     }

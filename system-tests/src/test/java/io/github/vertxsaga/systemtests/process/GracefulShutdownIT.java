@@ -2,6 +2,9 @@ package io.github.vertxsaga.systemtests.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.User;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -16,7 +19,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @DisplayName("Processes told to stop")
 class GracefulShutdownIT {
-  private static final Duration START = Duration.ofSeconds(90);
   /** Long enough to look at the drain without racing it. */
   private static final Map<String, String> LONG_GRACE = Map.of("SHUTDOWN_GRACE_MS", "6000");
 
@@ -26,22 +28,20 @@ class GracefulShutdownIT {
   @Test
   @DisplayName("a gateway keeps answering while it drains, says it is not ready, and asks clients to close connections")
   void gatewayDrains() {
-    ServiceProcess inventory = cluster.start(Service.INVENTORY, "inventory");
-    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway", LONG_GRACE);
-    inventory.awaitReady(START);
-    gateway.awaitHealthy(START);
-    GatewayLog.awaitKnows(gateway, inventory);
-    Http.Reply before = Http.get(gateway.uri("/api/inventory"), User.ALICE);
+    Topology topology = Topology.of(cluster).inventory("inventory").gateway("gateway", LONG_GRACE).start();
+    ServiceProcess inventory = topology.inventories().get(0);
+    ServiceProcess gateway = topology.gateways().get(0);
+    Http.Reply before = Http.as(User.ALICE).get(gateway.uri("/api/inventory"));
     assertThat(before.status()).isEqualTo(200);
     assertThat(before.header("Connection")).as("keep-alive before the drain").isNull();
 
     long signalled = System.nanoTime();
     gateway.terminate();
     // Without an order-service it was never ready: wait for the reason it gives while it drains.
-    Http.Reply ready = Await.value("the gateway's /ready says it is stopping", Duration.ofSeconds(5),
-        Duration.ofMillis(20), () -> java.util.Optional.of(Http.get(gateway.uri("/ready")))
+    Http.Reply ready = Eventually.value("the gateway's /ready says it is stopping", Duration.ofSeconds(5),
+        Duration.ofMillis(20), () -> java.util.Optional.of(Http.anonymous().get(gateway.uri("/ready")))
             .filter(reply -> reply.status() == 503 && reply.body().contains("stopping")));
-    Http.Reply during = Http.get(gateway.uri("/api/inventory"), User.ALICE);
+    Http.Reply during = Http.as(User.ALICE).get(gateway.uri("/api/inventory"));
     boolean aliveDuring = gateway.isAlive();
     assertThat(gateway.awaitExit(Duration.ofSeconds(30))).as("the gateway exits after its drain").isTrue();
     long exitedMs = (System.nanoTime() - signalled) / 1_000_000;
@@ -60,14 +60,13 @@ class GracefulShutdownIT {
   @Test
   @DisplayName("a service asks its clients (the gateways) to close their connections while it drains")
   void serviceDrains() {
-    ServiceProcess inventory = cluster.start(Service.INVENTORY, "inventory", LONG_GRACE);
-    inventory.awaitReady(START);
-    assertThat(Http.get(inventory.uri("/api/inventory"), User.ALICE).header("Connection")).isNull();
+    ServiceProcess inventory = Topology.of(cluster).inventory("inventory", LONG_GRACE).start().inventories().get(0);
+    assertThat(Http.as(User.ALICE).get(inventory.uri("/api/inventory")).header("Connection")).isNull();
 
     inventory.terminate();
-    Await.until("inventory's /ready answers 503", Duration.ofSeconds(5), Duration.ofMillis(20),
-        () -> Http.get(inventory.uri("/ready")).status() == 503);
-    Http.Reply during = Http.get(inventory.uri("/api/inventory"), User.ALICE);
+    Eventually.until("inventory's /ready answers 503", Duration.ofSeconds(5), Duration.ofMillis(20),
+        () -> Http.anonymous().get(inventory.uri("/ready")).status() == 503);
+    Http.Reply during = Http.as(User.ALICE).get(inventory.uri("/api/inventory"));
     boolean aliveDuring = inventory.isAlive();
     assertThat(inventory.awaitExit(Duration.ofSeconds(30))).isTrue();
 

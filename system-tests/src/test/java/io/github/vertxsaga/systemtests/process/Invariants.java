@@ -1,5 +1,8 @@
 package io.github.vertxsaga.systemtests.process;
 
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.User;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -8,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -42,31 +46,16 @@ public final class Invariants {
   /** Checks every invariant; returns a summary for the scenario's report. */
   public static String check(Topology topology, Duration bound) {
     long start = System.nanoTime();
-    long deadline = start + bound.toNanos();
-    List<String> violations = List.of("not checked yet");
-    State state = null;
-    RuntimeException lastError = null;
-    while (true) {
-      try {
-        state = read(topology);
-        violations = state.violations(topology.ledger());
-        lastError = null;
-      } catch (RuntimeException e) {
-        lastError = e; // a service still recovering: poll again
+    // A service still recovering makes the read fail, and what does not hold yet is thrown too: either is polled
+    // again, and the last one is the cause of the failure should the bound pass.
+    State state = Eventually.value("the invariants hold", bound, POLL, () -> {
+      State read = read(topology);
+      List<String> violations = read.violations(topology.ledger());
+      if (!violations.isEmpty()) {
+        throw new IllegalStateException("invariants do not hold:\n  " + String.join("\n  ", violations));
       }
-      if (violations.isEmpty() && lastError == null) {
-        break;
-      }
-      if (System.nanoTime() > deadline) {
-        AssertionError error = new AssertionError("invariants did not hold within " + bound.toMillis() + " ms:\n  "
-            + String.join("\n  ", violations));
-        if (lastError != null) {
-          error.initCause(lastError);
-        }
-        throw error;
-      }
-      sleep(POLL);
-    }
+      return Optional.of(read);
+    });
     assertAppliedAtMostOnce(topology);
     String summary = String.format("invariants hold (at rest after %d ms): %d orders (%s), %d accepted by clients; "
             + "stock of %d SKUs consistent", (System.nanoTime() - start) / 1_000_000, state.orders.size(),
@@ -100,7 +89,7 @@ public final class Invariants {
   public static Map<String, JsonObject> allOrders(Topology topology) {
     Map<String, JsonObject> orders = new LinkedHashMap<>();
     for (int offset = 0; ; offset += PAGE) {
-      Http.Reply reply = Http.get(topology.api("/api/orders?limit=" + PAGE + "&offset=" + offset), User.ADMIN);
+      Http.Reply reply = Http.as(User.ADMIN).get(topology.api("/api/orders?limit=" + PAGE + "&offset=" + offset));
       if (reply.status() != 200) {
         throw new IllegalStateException("listing orders answered " + reply);
       }
@@ -114,7 +103,7 @@ public final class Invariants {
 
   /** The stock of a SKU as the API shows it. */
   public static JsonObject stock(Topology topology, String sku) {
-    Http.Reply reply = Http.get(topology.api("/api/inventory/" + sku), User.ADMIN);
+    Http.Reply reply = Http.as(User.ADMIN).get(topology.api("/api/inventory/" + sku));
     if (reply.status() != 200) {
       throw new IllegalStateException("GET /api/inventory/" + sku + " answered " + reply);
     }
@@ -132,7 +121,7 @@ public final class Invariants {
       if (!service.isAlive()) {
         continue; // killed on purpose: its database is read through the instances still running
       }
-      Http.Reply reply = Http.get(service.uri("/admin/outbox"), User.ADMIN);
+      Http.Reply reply = Http.as(User.ADMIN).get(service.uri("/admin/outbox"));
       if (reply.status() != 200) {
         throw new IllegalStateException(service.name() + " GET /admin/outbox answered " + reply);
       }
@@ -201,14 +190,5 @@ public final class Invariants {
 
   private static String sample(List<String> values) {
     return values.subList(0, Math.min(5, values.size())).toString();
-  }
-
-  private static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.github.vertxsaga.systemtests.process;
 
+import io.github.vertxsaga.systemtests.User;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,6 +3,7 @@ package io.github.vertxsaga.systemtests.process;
 import io.github.vertxsaga.platform.cluster.ClusterNode;
 import io.github.vertxsaga.platform.config.ClusterSettings;
 import io.github.vertxsaga.platform.discovery.ServiceRegistration;
+import io.github.vertxsaga.platform.tls.NodeCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.servicediscovery.Record;
@@ -26,7 +27,7 @@ public final class ObserverNode implements AutoCloseable {
   }
 
   static ObserverNode join(ClusterSettings settings) {
-    return new ObserverNode(await(ClusterNode.start(settings)));
+    return new ObserverNode(await(ClusterNode.start(settings, NodeCredentials.load("observer", settings.tls()))));
   }
 
   /** This node's cluster id, what a record's {@code node} metadata names. */

@@ -1,6 +1,7 @@
 package io.github.vertxsaga.systemtests.process;
 
 import io.github.vertxsaga.platform.db.DatabaseSettings;
+import io.github.vertxsaga.systemtests.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

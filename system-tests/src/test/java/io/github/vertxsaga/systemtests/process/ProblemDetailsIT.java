@@ -2,6 +2,10 @@ package io.github.vertxsaga.systemtests.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.Ports;
+import io.github.vertxsaga.systemtests.User;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Map;
@@ -11,22 +15,19 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("The gateway's problem answers")
 class ProblemDetailsIT {
-  private static final Duration START = Duration.ofSeconds(90);
-
   @RegisterExtension
   final ProcessCluster cluster = new ProcessCluster();
 
   @Test
   @DisplayName("a gateway without services answers 503 problem+json to API calls and to /ready")
   void noServiceMeans503() {
-    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway");
-    gateway.awaitHealthy(START);
+    ServiceProcess gateway = Topology.of(cluster).gateway("gateway").start().gateways().get(0);
 
-    assertProblem(Http.get(gateway.uri("/api/orders"), User.ALICE), 503);
-    assertProblem(Http.post(gateway.uri("/api/orders"), new JsonObject().put("items", new io.vertx.core.json.JsonArray()
-        .add(new JsonObject().put("sku", "P-1").put("quantity", 1))), User.ALICE), 503);
-    assertProblem(Http.get(gateway.uri("/api/inventory/P-1"), User.ALICE), 503);
-    Http.Reply ready = Http.get(gateway.uri("/ready"));
+    assertProblem(Http.as(User.ALICE).get(gateway.uri("/api/orders")), 503);
+    assertProblem(Http.as(User.ALICE).post(gateway.uri("/api/orders"), new JsonObject().put("items",
+        new io.vertx.core.json.JsonArray().add(new JsonObject().put("sku", "P-1").put("quantity", 1)))), 503);
+    assertProblem(Http.as(User.ALICE).get(gateway.uri("/api/inventory/P-1")), 503);
+    Http.Reply ready = Http.anonymous().get(gateway.uri("/ready"));
     assertProblem(ready, 503);
     assertThat(ready.json().getString("detail")).contains("order-service", "inventory-service");
   }
@@ -34,18 +35,18 @@ class ProblemDetailsIT {
   @Test
   @DisplayName("a GET to an inventory-service that does not answer in time gets 504 problem+json")
   void frozenInstanceMeans504() {
-    ServiceProcess inventory = cluster.start(Service.INVENTORY, "inventory");
-    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway", Map.of("GATEWAY_REQUEST_TIMEOUT_MS", "500"));
-    inventory.awaitReady(START);
-    gateway.awaitHealthy(START);
-    GatewayLog.awaitKnows(gateway, inventory);
+    Topology topology = Topology.of(cluster).inventory("inventory")
+        .gateway("gateway", Map.of("GATEWAY_REQUEST_TIMEOUT_MS", "500")).start();
+    ServiceProcess inventory = topology.inventories().get(0);
+    ServiceProcess gateway = topology.gateways().get(0);
     // With a 500 ms budget, the first calls into cold JVMs on a loaded machine may time out: warm up until one passes.
-    Await.until("a GET through the gateway answers 200 within the 500 ms budget", START,
-        () -> Http.get(gateway.uri("/api/inventory"), User.ALICE).status() == 200);
+    Eventually.until("a GET through the gateway answers 200 within the 500 ms budget", Topology.START,
+        ServiceProcess.PROBE_EVERY,
+        () -> Http.as(User.ALICE).get(gateway.uri("/api/inventory")).status() == 200);
 
     inventory.freeze();
     try {
-      Http.Reply reply = Http.get(gateway.uri("/api/inventory"), User.ALICE);
+      Http.Reply reply = Http.as(User.ALICE).get(gateway.uri("/api/inventory"));
       assertProblem(reply, 504);
     } finally {
       inventory.thaw();
@@ -55,14 +56,14 @@ class ProblemDetailsIT {
   @Test
   @DisplayName("a POST to an inventory-service instance that refuses connections gets 502 problem+json")
   void unreachableInstanceMeans502() {
-    ServiceProcess gateway = cluster.start(Service.GATEWAY, "gateway");
+    ServiceProcess gateway = Topology.of(cluster).gateway("gateway").start().gateways().get(0);
     ObserverNode observer = cluster.observer();
     int closedPort = Ports.free(); // nothing listens there
     observer.publishHttpEndpoint("inventory-service", ProcessCluster.HOST, closedPort);
-    gateway.awaitHealthy(START);
     gateway.awaitLog("instance found service=inventory-service endpoint=127.0.0.1:" + closedPort, Duration.ofSeconds(30));
 
-    Http.Reply reply = Http.post(gateway.uri("/api/inventory/P-1/restock"), new JsonObject().put("quantity", 1), User.ADMIN);
+    Http.Reply reply = Http.as(User.ADMIN).post(gateway.uri("/api/inventory/P-1/restock"),
+        new JsonObject().put("quantity", 1));
     assertProblem(reply, 502);
     assertThat(reply.json().getString("detail")).contains("inventory-service");
   }

@@ -1,7 +1,9 @@
 package io.github.vertxsaga.systemtests.process;
 
 import io.github.vertxsaga.platform.config.ClusterSettings;
+import io.github.vertxsaga.platform.testing.TestCertificates;
 import io.github.vertxsaga.platform.testing.TestTokens;
+import io.github.vertxsaga.systemtests.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,7 +29,9 @@ import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
 /**
- * The processes of one test, or of one test class, on a cluster of their own.
+ * The processes of one test, or of one test class, on a cluster of their own. A test says what to start with a
+ * {@link Topology}; this class gives the processes their cluster, ports, databases and log folder, and kills them
+ * afterwards.
  *
  * <p>Registered as an instance field with {@code @RegisterExtension}, it serves one test: before the test it picks a
  * unique {@code CLUSTER_NAME}, a block of Hazelcast ports in 6700-6999 and a log folder
@@ -91,7 +95,7 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
     String scope = test == null ? testClass : test;
     clusterName = ("it-" + testClass + (test == null ? "" : "-" + test) + "-" + UUID.randomUUID().toString()
         .substring(0, 8)).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
-    portBase = Ports.clusterBlock();
+    portBase = Ports.processClusterBlock();
     members = IntStream.range(portBase, portBase + SEEDS).mapToObj(port -> HOST + ":" + port).toList();
     logDir = Service.projectRoot().resolve("system-tests/target/system-test-logs").resolve(testClass);
     if (test != null) {
@@ -177,19 +181,22 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
     return logDir;
   }
 
-  /** Starts a process of the service on this test's cluster, with its own HTTP port and (for services) database. */
-  public ServiceProcess start(Service service, String name) {
-    return start(service, name, Map.of());
-  }
-
-  /** As {@link #start(Service, String)}, with variables that add to or replace the defaults. */
-  public ServiceProcess start(Service service, String name, Map<String, String> overrides) {
+  /**
+   * Starts a process of the service on this test's cluster, with its own HTTP port and (for services) database, and
+   * variables that add to or replace the defaults. {@link Topology} starts every process through here.
+   */
+  ServiceProcess launch(Service service, String name, Map<String, String> overrides) {
     Map<String, String> env = new HashMap<>();
     env.put("CLUSTER_NAME", clusterName);
     env.put("CLUSTER_HOST", HOST);
     env.put("CLUSTER_PORT", Integer.toString(portBase));
     env.put("CLUSTER_MEMBERS", clusterMembers());
     env.put("HTTP_PORT", Integer.toString(Ports.free()));
+    // Mutual TLS as in a deployment: each process with its service's certificate of the tests' CA.
+    env.putAll(TestCertificates.environment(service.serviceName()));
+    if (service.hasDatabase()) {
+      env.put("OPS_PORT", Integer.toString(Ports.free()));
+    }
     // Services and gateway verify tokens with the tests' shared secret; the gateway issues them to TestTokens.USERS.
     env.put("JWT_SECRET", TestTokens.SECRET);
     if (service == Service.GATEWAY) {
@@ -202,25 +209,23 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
       env.put("DB_PASSWORD", "");
     }
     env.putAll(overrides);
-    return launch(service, name, env);
+    return run(service, name, env);
   }
 
-  /** Starts the service again exactly as {@code previous} was configured: same database, same port. */
-  public ServiceProcess restart(ServiceProcess previous) {
-    return restart(previous, Map.of());
-  }
-
-  /** As {@link #restart(ServiceProcess)}, with some variables changed (an empty value means the default). */
-  public ServiceProcess restart(ServiceProcess previous, Map<String, String> changes) {
+  /**
+   * Starts the service again exactly as {@code previous} was configured (same database, same port), with some
+   * variables changed (an empty value means the default).
+   */
+  ServiceProcess relaunch(ServiceProcess previous, Map<String, String> changes) {
     if (previous.isAlive()) {
       throw new IllegalStateException(previous + " is still running");
     }
     Map<String, String> env = new HashMap<>(previous.environment());
     env.putAll(changes);
-    return launch(previous.service(), previous.name(), env);
+    return run(previous.service(), previous.name(), env);
   }
 
-  private ServiceProcess launch(Service service, String name, Map<String, String> env) {
+  private ServiceProcess run(Service service, String name, Map<String, String> env) {
     int start = starts.merge(name, 1, Integer::sum);
     Path log = logDir.resolve(start == 1 ? name + ".log" : name + "-" + start + ".log");
     List<String> command = new ArrayList<>(List.of(javaCommand()));
@@ -252,7 +257,8 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
   /** A member of this cluster in the test JVM, joined on first use. */
   public ObserverNode observer() {
     if (observer == null) {
-      observer = ObserverNode.join(new ClusterSettings(clusterName, HOST, portBase, members));
+      observer = ObserverNode.join(new ClusterSettings(clusterName, HOST, portBase, members,
+          TestCertificates.settings("operator")));
     }
     return observer;
   }

@@ -1,5 +1,7 @@
 package io.github.vertxsaga.systemtests.process;
 
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.systemtests.Http;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -14,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /** One service jar running as its own JVM, with its combined output in a log file. */
 public final class ServiceProcess {
+  /** How often a test probes a process (over HTTP, or its log): a dozen JVMs may be sharing two cores. */
+  public static final Duration PROBE_EVERY = Duration.ofMillis(100);
   private final Service service;
   private final String name;
   private final Map<String, String> environment;
@@ -54,8 +58,19 @@ public final class ServiceProcess {
     return "127.0.0.1:" + httpPort;
   }
 
+  /**
+   * On its HTTP port: the gateway's is plain HTTP; a service's is HTTPS with client certificates when TLS is on,
+   * which {@link io.github.vertxsaga.systemtests.Http} calls with the tests' operator certificate.
+   */
   public URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + httpPort + path);
+    boolean https = service.hasDatabase() && !"off".equals(environment.getOrDefault("CLUSTER_TLS", "on"));
+    return URI.create((https ? "https" : "http") + "://127.0.0.1:" + httpPort + path);
+  }
+
+  /** A service's plain probe port ({@code OPS_PORT}): {@code /health}, {@code /ready}, {@code /metrics}. */
+  public URI opsUri(String path) {
+    String ops = environment.get("OPS_PORT");
+    return ops == null ? uri(path) : URI.create("http://127.0.0.1:" + ops + path);
   }
 
   public long pid() {
@@ -72,7 +87,7 @@ public final class ServiceProcess {
 
   /** The instance id the process answers with in {@code X-Served-By} and publishes in its record's metadata. */
   public String instanceId() {
-    String servedBy = Http.get(uri("/health")).servedBy();
+    String servedBy = Http.anonymous().get(uri("/health")).servedBy();
     if (servedBy == null || !servedBy.startsWith(service.serviceName() + "/")) {
       throw new IllegalStateException(name + " answered X-Served-By: " + servedBy);
     }
@@ -90,12 +105,12 @@ public final class ServiceProcess {
   }
 
   private ServiceProcess awaitOk(String path, Duration limit) {
-    Await.until(name + " answers 200 on " + path + " (log: " + log + ")", limit, () -> {
+    Eventually.until(name + " answers 200 on " + path + " (log: " + log + ")", limit, PROBE_EVERY, () -> {
       if (!process.isAlive()) {
-        throw new Await.GiveUp(name + " exited with " + process.exitValue() + " before " + path
+        throw new Eventually.GiveUp(name + " exited with " + process.exitValue() + " before " + path
             + " answered 200; log " + log + ":\n" + tail(40));
       }
-      return Http.get(uri(path)).status() == 200;
+      return Http.anonymous().get(uri(path)).status() == 200;
     });
     return this;
   }
@@ -184,7 +199,7 @@ public final class ServiceProcess {
 
   /** Waits until a line containing {@code text} is in the log, and returns it. */
   public String awaitLog(String text, Duration limit) {
-    return Await.value(name + " logs '" + text + "' (log: " + log + ")", limit, Duration.ofMillis(50),
+    return Eventually.value(name + " logs '" + text + "' (log: " + log + ")", limit, Duration.ofMillis(50),
         () -> logLine(text));
   }
 

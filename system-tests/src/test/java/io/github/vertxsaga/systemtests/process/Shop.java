@@ -1,5 +1,7 @@
 package io.github.vertxsaga.systemtests.process;
 
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.User;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -127,9 +129,9 @@ public final class Shop {
 
   private static Http.Reply exchange(URI uri, String method, JsonObject body, User user) {
     if (method.equals("GET")) {
-      return Http.get(uri, user);
+      return Http.as(user).get(uri);
     }
-    return body == null ? Http.post(uri, user) : Http.post(uri, body, user);
+    return body == null ? Http.as(user).post(uri) : Http.as(user).post(uri, body);
   }
 
   /** No connection could be made at all: nothing was sent. */

@@ -1,32 +1,35 @@
 package io.github.vertxsaga.systemtests.process;
 
 import io.github.vertxsaga.platform.db.DatabaseSettings;
+import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A whole system of processes on one {@link ProcessCluster}, as the scenarios drive it: the embedded default (one
- * inventory-service, one order-service and one gateway, each service on its own H2 file), or PostgreSQL with several
- * instances of each (the instances of a service share its database). Clients alternate between the gateways, as
- * behind a load balancer that health-checks them: a gateway whose {@code /ready} does not answer 200 (it is draining
- * before it stops, or gone) gets no new requests until it does again. A killed or stopped member can be restarted as
- * it was; the topology then waits until every gateway routes to it.
+ * A whole system of processes on one {@link ProcessCluster}, and the one way a test starts processes: it says what to
+ * start, {@code Topology.of(cluster).inventory("inventory-1").inventory("inventory-2").gateway("gateway").start()},
+ * and {@link Builder#start()} returns once it takes requests: every service ready, every gateway routing to every
+ * service instance. The scenarios run on two: the embedded default (one inventory-service, one order-service and one
+ * gateway, each service on its own H2 file), or PostgreSQL with several instances of each (the instances of a service
+ * share its database). Clients alternate between the gateways ({@link GatewayBalancer}). A killed or stopped member
+ * can be restarted as it was; the topology then waits until every gateway routes to it.
  */
 public final class Topology {
   public static final Duration START = Duration.ofSeconds(120);
   /** How long a gateway may take to notice that an instance came or went (discovery announcement, janitor). */
   public static final Duration DISCOVERY = Duration.ofSeconds(30);
   /**
-   * The gateways' time-out for one attempt at a service. The 5 s default is a latency promise the issue does not
-   * make of a 2-core machine shared with other builds, where a starved JVM may take longer to answer; a request that
-   * takes more than 15 s still fails the scenario.
+   * The gateways' time-out for one attempt at a service in the scenarios. The 5 s default is a latency promise no
+   * one makes of a 2-core machine shared with other builds, where a starved JVM may take longer to answer; a request
+   * that takes more than 15 s still fails the scenario.
    */
   static final Map<String, String> GATEWAY_SETTINGS = Map.of("GATEWAY_REQUEST_TIMEOUT_MS", "15000");
 
@@ -35,22 +38,25 @@ public final class Topology {
   private final List<ServiceProcess> inventories = new CopyOnWriteArrayList<>();
   private final List<ServiceProcess> orders = new CopyOnWriteArrayList<>();
   private final List<ServiceProcess> gateways = new CopyOnWriteArrayList<>();
-  private final AtomicInteger nextGateway = new AtomicInteger();
-  private final Map<String, Boolean> gatewayReady = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<Service, DatabaseSettings> databases;
   private final Ledger ledger = new Ledger();
-  private DatabaseSettings inventoryDatabase;
-  private DatabaseSettings orderDatabase;
+  private GatewayBalancer balancer;
 
-  private Topology(ProcessCluster cluster, String description) {
+  private Topology(ProcessCluster cluster, String description, Map<Service, DatabaseSettings> databases) {
     this.cluster = cluster;
     this.description = description;
+    this.databases = databases;
+  }
+
+  /** What to start on {@code cluster}. */
+  public static Builder of(ProcessCluster cluster) {
+    return new Builder(cluster);
   }
 
   /** One of each, on H2 files (ProcessCluster's default databases): what bin/run starts. */
   public static Topology embedded(ProcessCluster cluster) {
-    Topology topology = new Topology(cluster, "embedded: 1 inventory-service, 1 order-service, 1 gateway on H2");
-    topology.startAll(1, 1, Map.of(), Map.of(), GATEWAY_SETTINGS);
-    return topology;
+    return of(cluster).inventory("inventory").order("order").gateway("gateway", GATEWAY_SETTINGS)
+        .describedAs("embedded: 1 inventory-service, 1 order-service, 1 gateway on H2").start();
   }
 
   /**
@@ -69,73 +75,110 @@ public final class Topology {
   /** {@code instances} of each service and as many gateways, on the given PostgreSQL databases. */
   public static Topology postgres(ProcessCluster cluster, DatabaseSettings inventoryDb, DatabaseSettings orderDb,
                                   int instances, Map<String, String> serviceSettings) {
-    Topology topology = new Topology(cluster, "PostgreSQL: " + instances + " inventory-service, " + instances
-        + " order-service, " + instances + " gateways");
-    topology.inventoryDatabase = inventoryDb;
-    topology.orderDatabase = orderDb;
-    Map<String, String> inventoryEnv = new HashMap<>(serviceSettings);
-    inventoryEnv.putAll(database(inventoryDb));
-    Map<String, String> orderEnv = new HashMap<>(serviceSettings);
-    orderEnv.putAll(database(orderDb));
-    topology.startAll(instances, instances, inventoryEnv, orderEnv, GATEWAY_SETTINGS);
-    return topology;
+    Builder builder = of(cluster).database(Service.INVENTORY, inventoryDb).database(Service.ORDER, orderDb)
+        .describedAs("PostgreSQL: " + instances + " inventory-service, " + instances + " order-service, "
+            + instances + " gateways");
+    for (int i = 1; i <= instances; i++) {
+      builder.inventory(name("inventory", i, instances), serviceSettings)
+          .order(name("order", i, instances), serviceSettings);
+    }
+    for (int i = 1; i <= instances; i++) {
+      builder.gateway(name("gateway", i, instances), GATEWAY_SETTINGS);
+    }
+    return builder.start();
   }
 
-  private static Map<String, String> database(DatabaseSettings db) {
-    return Map.of("DB_URL", db.url(), "DB_USER", db.user(), "DB_PASSWORD", db.password());
+  /** The members to start, in order, with their settings. */
+  public static final class Builder {
+    private record Member(Service service, String name, Map<String, String> settings) {
+    }
+
+    private final ProcessCluster cluster;
+    private final List<Member> members = new ArrayList<>();
+    private final Map<Service, DatabaseSettings> databases = new EnumMap<>(Service.class);
+    private String description;
+
+    private Builder(ProcessCluster cluster) {
+      this.cluster = cluster;
+    }
+
+    public Builder inventory(String name) {
+      return inventory(name, Map.of());
+    }
+
+    /** An inventory-service instance with variables that add to or replace the defaults. */
+    public Builder inventory(String name, Map<String, String> settings) {
+      members.add(new Member(Service.INVENTORY, name, settings));
+      return this;
+    }
+
+    public Builder order(String name) {
+      return order(name, Map.of());
+    }
+
+    public Builder order(String name, Map<String, String> settings) {
+      members.add(new Member(Service.ORDER, name, settings));
+      return this;
+    }
+
+    public Builder gateway(String name) {
+      return gateway(name, Map.of());
+    }
+
+    public Builder gateway(String name, Map<String, String> settings) {
+      members.add(new Member(Service.GATEWAY, name, settings));
+      return this;
+    }
+
+    /** Every instance of the service on this (PostgreSQL) database, rather than an H2 file each. */
+    public Builder database(Service service, DatabaseSettings database) {
+      databases.put(service, database);
+      return this;
+    }
+
+    /** How the start is reported; by default the members' names. */
+    public Builder describedAs(String description) {
+      this.description = description;
+      return this;
+    }
+
+    /** Starts every member and waits until the topology takes requests. */
+    public Topology start() {
+      Topology topology = new Topology(cluster, description != null ? description
+          : members.stream().map(Member::name).toList().toString(), Map.copyOf(databases));
+      long started = System.nanoTime();
+      for (Member member : members) {
+        Map<String, String> env = new HashMap<>();
+        Optional.ofNullable(databases.get(member.service())).ifPresent(db -> env.putAll(Map.of("DB_URL", db.url(),
+            "DB_USER", db.user(), "DB_PASSWORD", db.password())));
+        env.putAll(member.settings());
+        topology.listOf(member.service()).add(cluster.launch(member.service(), member.name(), env));
+      }
+      topology.services().forEach(service -> service.awaitReady(START));
+      topology.gateways.forEach(topology::awaitRouting);
+      topology.balancer = new GatewayBalancer(topology::gateways);
+      cluster.onClose(topology.balancer::close);
+      System.out.printf("topology %s ready in %d ms%n", topology.description,
+          (System.nanoTime() - started) / 1_000_000);
+      return topology;
+    }
   }
 
-  private void startAll(int services, int gatewayCount, Map<String, String> inventoryEnv,
-                        Map<String, String> orderEnv, Map<String, String> gatewayEnv) {
-    long started = System.nanoTime();
-    for (int i = 1; i <= services; i++) {
-      inventories.add(cluster.start(Service.INVENTORY, name("inventory", i, services), inventoryEnv));
-      orders.add(cluster.start(Service.ORDER, name("order", i, services), orderEnv));
-    }
-    for (int i = 1; i <= gatewayCount; i++) {
-      gateways.add(cluster.start(Service.GATEWAY, name("gateway", i, gatewayCount), gatewayEnv));
-    }
-    services().forEach(service -> service.awaitReady(START));
-    gateways.forEach(gateway -> {
+  /**
+   * Waits until the gateway routes to every live service instance. Its {@code /ready} also needs one instance of
+   * each service, which a topology without order-service (say) never has: then it only needs to be up.
+   */
+  private void awaitRouting(ServiceProcess gateway) {
+    if (inventories.isEmpty() || orders.isEmpty()) {
+      gateway.awaitHealthy(START);
+    } else {
       gateway.awaitReady(START);
-      GatewayLog.awaitKnows(gateway, services().toArray(ServiceProcess[]::new));
-    });
-    System.out.printf("topology %s ready in %d ms%n", description, (System.nanoTime() - started) / 1_000_000);
-    if (gatewayCount > 1) {
-      Thread checker = new Thread(this::checkGateways, "gateway-health-check");
-      checker.setDaemon(true);
-      checker.start();
-      cluster.onClose(checker::interrupt);
     }
-  }
-
-  /** The balancer's health check: every 100 ms, each gateway's {@code /ready}. */
-  private void checkGateways() {
-    while (!Thread.currentThread().isInterrupted()) {
-      for (ServiceProcess gateway : gateways) {
-        boolean ready;
-        try {
-          ready = gateway.isAlive() && Http.send(java.net.http.HttpRequest.newBuilder(gateway.uri("/ready")).GET(),
-              Duration.ofSeconds(1)).status() == 200;
-        } catch (RuntimeException e) {
-          ready = false;
-        }
-        gatewayReady.put(gateway.name() + "/" + gateway.pid(), ready);
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        return;
-      }
-    }
+    GatewayLog.awaitKnows(gateway, services().stream().filter(ServiceProcess::isAlive).toArray(ServiceProcess[]::new));
   }
 
   private static String name(String service, int index, int count) {
     return count == 1 ? service : service + "-" + index;
-  }
-
-  public String description() {
-    return description;
   }
 
   /** What the clients of this topology were told, over every scenario run on it. */
@@ -144,16 +187,8 @@ public final class Topology {
   }
 
   /** The PostgreSQL database inventory-service's instances share (none on the embedded topology). */
-  public java.util.Optional<DatabaseSettings> inventoryDatabase() {
-    return java.util.Optional.ofNullable(inventoryDatabase);
-  }
-
-  public java.util.Optional<DatabaseSettings> orderDatabase() {
-    return java.util.Optional.ofNullable(orderDatabase);
-  }
-
-  public ProcessCluster cluster() {
-    return cluster;
+  public Optional<DatabaseSettings> inventoryDatabase() {
+    return Optional.ofNullable(databases.get(Service.INVENTORY));
   }
 
   public List<ServiceProcess> inventories() {
@@ -181,16 +216,9 @@ public final class Topology {
     return all;
   }
 
-  /**
-   * The next gateway in turn that passed its last health check (any, before the first check or if none passed):
-   * clients alternate.
-   */
+  /** The next gateway in turn, as the balancer in front of them picks it: clients alternate. */
   public ServiceProcess gateway() {
-    List<ServiceProcess> current = gateways();
-    List<ServiceProcess> healthy = current.stream()
-        .filter(gateway -> gatewayReady.getOrDefault(gateway.name() + "/" + gateway.pid(), false)).toList();
-    List<ServiceProcess> choice = healthy.isEmpty() ? current : healthy;
-    return choice.get(Math.floorMod(nextGateway.getAndIncrement(), choice.size()));
+    return balancer.next();
   }
 
   /** {@code path} on the next gateway in turn. */
@@ -226,8 +254,8 @@ public final class Topology {
 
   /** Waits until each gateway logged forgetting the instance once more than in {@code before}. */
   public void awaitForgotten(ServiceProcess process, Map<ServiceProcess, Long> before) {
-    before.forEach((gateway, count) -> Await.until(gateway.name() + " forgets " + process.name(), DISCOVERY,
-        () -> gateway.logCount(GatewayLog.instanceGone(process)) > count));
+    before.forEach((gateway, count) -> Eventually.until(gateway.name() + " forgets " + process.name(), DISCOVERY,
+        ServiceProcess.PROBE_EVERY, () -> gateway.logCount(GatewayLog.instanceGone(process)) > count));
   }
 
   private static void awaitExit(ServiceProcess process) {
@@ -241,7 +269,7 @@ public final class Topology {
    * waits until it is ready and every gateway routes to it (a restarted gateway: until it knows every instance).
    */
   public ServiceProcess restart(ServiceProcess previous, Map<String, String> changes) {
-    List<ServiceProcess> list = listOf(previous);
+    List<ServiceProcess> list = listOf(previous.service());
     int index = list.indexOf(previous);
     if (index < 0) {
       throw new IllegalArgumentException(previous + " is not a current member of this topology");
@@ -249,15 +277,14 @@ public final class Topology {
     Map<ServiceProcess, Long> found = new HashMap<>();
     gateways.stream().filter(ServiceProcess::isAlive)
         .forEach(gateway -> found.put(gateway, gateway.logCount(GatewayLog.instanceFound(previous))));
-    ServiceProcess restarted = cluster.restart(previous, changes);
+    ServiceProcess restarted = cluster.relaunch(previous, changes);
     list.set(index, restarted);
-    restarted.awaitReady(START);
     if (restarted.service() == Service.GATEWAY) {
-      GatewayLog.awaitKnows(restarted, services().stream().filter(ServiceProcess::isAlive)
-          .toArray(ServiceProcess[]::new));
+      awaitRouting(restarted);
     } else {
-      found.forEach((gateway, count) -> Await.until(gateway.name() + " routes to " + restarted.name() + " again",
-          DISCOVERY, () -> gateway.logCount(GatewayLog.instanceFound(restarted)) > count));
+      restarted.awaitReady(START);
+      found.forEach((gateway, count) -> Eventually.until(gateway.name() + " routes to " + restarted.name() + " again",
+          DISCOVERY, ServiceProcess.PROBE_EVERY, () -> gateway.logCount(GatewayLog.instanceFound(restarted)) > count));
     }
     return restarted;
   }
@@ -266,8 +293,8 @@ public final class Topology {
     return restart(previous, Map.of());
   }
 
-  private List<ServiceProcess> listOf(ServiceProcess process) {
-    return switch (process.service()) {
+  private List<ServiceProcess> listOf(Service service) {
+    return switch (service) {
       case INVENTORY -> inventories;
       case ORDER -> orders;
       case GATEWAY -> gateways;
@@ -288,8 +315,8 @@ public final class Topology {
       dead.add(process + " exited with " + process.exitValue() + "; log " + process.logFile() + ":\n"
           + process.tail(20));
       if (process.service() != Service.GATEWAY) {
-        gateways.stream().filter(ServiceProcess::isAlive).forEach(gateway -> Await.until(gateway.name()
-            + " forgets " + process.name(), DISCOVERY, () -> gateway.logLines().stream()
+        gateways.stream().filter(ServiceProcess::isAlive).forEach(gateway -> Eventually.until(gateway.name()
+            + " forgets " + process.name(), DISCOVERY, ServiceProcess.PROBE_EVERY, () -> gateway.logLines().stream()
             .filter(line -> line.contains(GatewayLog.instanceFound(process))
                 || line.contains(GatewayLog.instanceGone(process)))
             .reduce((first, second) -> second).map(line -> line.contains("instance gone")).orElse(true)));

@@ -1,15 +1,15 @@
 package io.github.vertxsaga.systemtests.saga;
 
-import static io.github.vertxsaga.systemtests.saga.SagaSystem.json;
-import static io.github.vertxsaga.systemtests.saga.SagaSystem.sku;
+import static io.github.vertxsaga.systemtests.saga.Operator.json;
+import static io.github.vertxsaga.systemtests.saga.Operator.sku;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
-import io.github.vertxsaga.systemtests.saga.SagaSystem.Stock;
-import io.vertx.core.buffer.Buffer;
+import io.github.vertxsaga.platform.testing.TestDatabases;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.InJvmSystem;
+import io.github.vertxsaga.systemtests.saga.Operator.Stock;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and complete once inventory-service is back, including one cancelled while it was away.
  */
 class InventoryOutageTest {
-  private static final Map<Kind, SagaSystem> systems = new EnumMap<>(Kind.class);
+  private static final Map<Kind, Operator> operators = new EnumMap<>(Kind.class);
 
   static List<Kind> databases() {
     return TestDatabases.available();
@@ -37,64 +37,64 @@ class InventoryOutageTest {
 
   @AfterAll
   static void stopSystems() {
-    systems.values().forEach(SagaSystem::close);
-    systems.clear();
+    operators.values().forEach(operator -> operator.system().close());
+    operators.clear();
   }
 
-  private static SagaSystem system(Kind kind) {
-    return systems.computeIfAbsent(kind, k -> SagaSystem.start(k, "outage"));
+  private static Operator operator(Kind kind) {
+    return operators.computeIfAbsent(kind, k -> new Operator(InJvmSystem.on(k).named("outage").start()));
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("orders placed while inventory-service is down are settled once it is back")
   void ordersWaitForInventory(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String axle = sku("axle");
-    system.restock(axle, 10);
-    system.stopInventory();
+    operator.restock(axle, 10);
+    operator.system().stopInventoryService();
 
-    List<String> fitting = List.of(system.place(axle, 3), system.place(axle, 3), system.place(axle, 3));
-    String tooMany = system.place(axle, 11); // more than there ever was: rejected whichever order inventory sees first
-    String unknown = system.place(sku("ghost"), 1);
-    JsonObject backlog = system.outbox(system.orderPort());
+    List<String> fitting = List.of(operator.place(axle, 3), operator.place(axle, 3), operator.place(axle, 3));
+    String tooMany = operator.place(axle, 11); // more than there ever was: rejected whatever inventory sees first
+    String unknown = operator.place(sku("ghost"), 1);
+    JsonObject backlog = operator.orderOutbox();
     assertThat(backlog.getLong("undelivered")).as("OrderPlaced events waiting").isEqualTo(5);
-    assertThat(system.orders("PENDING")).hasSize(5);
+    assertThat(operator.orders("PENDING")).hasSize(5);
 
-    system.startInventory();
+    operator.system().startInventoryService();
 
-    fitting.forEach(id -> assertThat(system.settled(id).getString("status")).isEqualTo("CONFIRMED"));
-    assertThat(system.settled(tooMany).getString("status")).isEqualTo("REJECTED");
-    assertThat(system.settled(unknown).getString("reason")).startsWith("unknown SKU ghost-");
-    assertThat(system.stock(axle)).isEqualTo(new Stock(1, 9));
-    assertThat(system.outbox(system.orderPort()).getLong("deadLettered")).as("parked while waiting").isZero();
-    system.assertInvariantAtRest();
+    fitting.forEach(id -> assertThat(operator.settled(id).getString("status")).isEqualTo("CONFIRMED"));
+    assertThat(operator.settled(tooMany).getString("status")).isEqualTo("REJECTED");
+    assertThat(operator.settled(unknown).getString("reason")).startsWith("unknown SKU ghost-");
+    assertThat(operator.stock(axle)).isEqualTo(new Stock(1, 9));
+    assertThat(operator.orderOutbox().getLong("deadLettered")).as("parked while waiting").isZero();
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("a PENDING order cancelled while inventory-service is down ends CANCELLED and holds no stock")
   void pendingOrderCancelledDuringOutage(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String crank = sku("crank");
-    system.restock(crank, 5);
-    system.stopInventory();
+    operator.restock(crank, 5);
+    operator.system().stopInventoryService();
 
-    String cancelled = system.place(crank, 2);
-    String kept = system.place(crank, 1);
-    JsonObject cancel = json(system.cancel(cancelled), 202);
+    String cancelled = operator.place(crank, 2);
+    String kept = operator.place(crank, 1);
+    JsonObject cancel = json(operator.cancel(cancelled), 202);
     assertThat(cancel.getString("status")).isEqualTo("CANCELLING");
-    assertThat(system.orders("CANCELLING")).as("CANCELLING while inventory is away")
+    assertThat(operator.orders("CANCELLING")).as("CANCELLING while inventory is away")
         .extracting(order -> order.getString("id")).contains(cancelled);
-    HttpResponse<Buffer> again = system.cancel(cancelled);
-    assertThat(again.statusCode()).as("cancelling a CANCELLING order").isEqualTo(409);
-    assertThat(again.bodyAsJsonObject().getString("detail")).contains("CANCELLING");
+    Http.Reply again = operator.cancel(cancelled);
+    assertThat(again.status()).as("cancelling a CANCELLING order").isEqualTo(409);
+    assertThat(again.json().getString("detail")).contains("CANCELLING");
 
-    system.startInventory();
+    operator.system().startInventoryService();
 
-    assertThat(system.settled(kept).getString("status")).isEqualTo("CONFIRMED");
-    system.assertInvariantAtRest();
-    assertThat(system.order(cancelled).getString("status")).isEqualTo("CANCELLED");
-    assertThat(system.stock(crank)).isEqualTo(new Stock(4, 1));
+    assertThat(operator.settled(kept).getString("status")).isEqualTo("CONFIRMED");
+    operator.assertInvariantAtRest();
+    assertThat(operator.order(cancelled).getString("status")).isEqualTo("CANCELLED");
+    assertThat(operator.stock(crank)).isEqualTo(new Stock(4, 1));
   }
 }

@@ -1,9 +1,10 @@
 package io.github.vertxsaga.systemtests.saga;
 
 import static io.github.vertxsaga.platform.testing.Eventually.result;
-import static io.github.vertxsaga.systemtests.saga.SagaSystem.items;
-import static io.github.vertxsaga.systemtests.saga.SagaSystem.json;
-import static io.github.vertxsaga.systemtests.saga.SagaSystem.sku;
+import static io.github.vertxsaga.systemtests.saga.Operator.items;
+import static io.github.vertxsaga.systemtests.saga.Operator.json;
+import static io.github.vertxsaga.systemtests.saga.Operator.placed;
+import static io.github.vertxsaga.systemtests.saga.Operator.sku;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.events.Addresses;
@@ -12,14 +13,13 @@ import io.github.vertxsaga.events.LineItem;
 import io.github.vertxsaga.events.Payloads;
 import io.github.vertxsaga.platform.outbox.InboxConsumer;
 import io.github.vertxsaga.platform.testing.Eventually;
-import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
-import io.github.vertxsaga.systemtests.saga.SagaSystem.Stock;
-import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
+import io.github.vertxsaga.platform.testing.TestDatabases;
+import io.github.vertxsaga.systemtests.Http;
+import io.github.vertxsaga.systemtests.InJvmSystem;
+import io.github.vertxsaga.systemtests.User;
+import io.github.vertxsaga.systemtests.saga.Operator.Stock;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -43,7 +44,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ends by checking the stock invariant over everything at rest.
  */
 class OrderSagaTest {
-  private static final Map<Kind, SagaSystem> systems = new EnumMap<>(Kind.class);
+  /** The tests act as the operator, who sees every order and may restock. */
+  private static final Http.Caller ADMIN = Http.as(User.ADMIN);
+  private static final Map<Kind, Operator> operators = new EnumMap<>(Kind.class);
 
   static List<Kind> databases() {
     return TestDatabases.available();
@@ -56,140 +59,137 @@ class OrderSagaTest {
 
   @AfterAll
   static void stopSystems() {
-    systems.values().forEach(SagaSystem::close);
-    systems.clear();
+    operators.values().forEach(operator -> operator.system().close());
+    operators.clear();
   }
 
-  private static SagaSystem system(Kind kind) {
-    return systems.computeIfAbsent(kind, k -> {
-      SagaSystem system = SagaSystem.start(k, "saga");
-      system.startGateway();
-      return system;
-    });
+  private static Operator operator(Kind kind) {
+    return operators.computeIfAbsent(kind, k -> new Operator(InJvmSystem.on(k).named("saga").withGateway().start()));
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("an order for stock that is there is CONFIRMED and its stock moves from available to reserved")
   void orderIsConfirmed(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String bolt = sku("bolt");
     String nut = sku("nut");
-    system.restock(bolt, 10);
-    system.restock(nut, 4);
+    operator.restock(bolt, 10);
+    operator.restock(nut, 4);
 
-    String id = system.place(bolt, 2, nut, 1, bolt, 1);
+    String id = operator.place(bolt, 2, nut, 1, bolt, 1);
 
-    JsonObject order = system.settled(id);
+    JsonObject order = operator.settled(id);
     assertThat(order.getString("status")).isEqualTo("CONFIRMED");
     assertThat(order.containsKey("reason")).isFalse();
-    assertThat(system.stock(bolt)).isEqualTo(new Stock(7, 3));
-    assertThat(system.stock(nut)).isEqualTo(new Stock(3, 1));
-    system.assertInvariantAtRest();
+    assertThat(operator.stock(bolt)).isEqualTo(new Stock(7, 3));
+    assertThat(operator.stock(nut)).isEqualTo(new Stock(3, 1));
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("the same order flow works through the gateway")
   void orderThroughTheGateway(Kind kind) {
-    SagaSystem system = system(kind);
-    int gateway = system.gatewayPort();
+    Operator operator = operator(kind);
+    InJvmSystem system = operator.system();
     String washer = sku("washer");
-    assertThat(system.restock(gateway, washer, 5).getLong("available")).isEqualTo(5);
+    assertThat(operator.restockThroughGateway(washer, 5).getLong("available")).isEqualTo(5);
 
-    String id = SagaSystem.placed(system.call(HttpMethod.POST, gateway, "/api/orders", items(washer, 2)));
+    String id = placed(ADMIN.post(system.gateway("/api/orders"), items(washer, 2)));
 
-    JsonObject order = Eventually.value("the order is settled, seen through the gateway", SagaSystem.SETTLE, () -> {
-      JsonObject seen = json(system.call(HttpMethod.GET, gateway, "/api/orders/" + id, null), 200);
+    JsonObject order = Eventually.value("the order is settled, seen through the gateway", InJvmSystem.SETTLE, () -> {
+      JsonObject seen = json(ADMIN.get(system.gateway("/api/orders/" + id)), 200);
       return "PENDING".equals(seen.getString("status")) ? Optional.empty() : Optional.of(seen);
     });
     assertThat(order.getString("status")).isEqualTo("CONFIRMED");
-    JsonObject item = json(system.call(HttpMethod.GET, gateway, "/api/inventory/" + washer, null), 200);
+    JsonObject item = json(ADMIN.get(system.gateway("/api/inventory/" + washer)), 200);
     assertThat(item.getLong("available")).isEqualTo(3);
     assertThat(item.getLong("reserved")).isEqualTo(2);
-    system.assertInvariantAtRest();
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("an order for more than is in stock is REJECTED with a reason naming the SKU, and takes nothing")
   void insufficientStockIsRejected(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String plenty = sku("plenty");
     String scarce = sku("scarce");
-    system.restock(plenty, 5);
-    system.restock(scarce, 1);
+    operator.restock(plenty, 5);
+    operator.restock(scarce, 1);
 
-    JsonObject order = system.settled(system.place(plenty, 2, scarce, 2));
+    JsonObject order = operator.settled(operator.place(plenty, 2, scarce, 2));
 
     assertThat(order.getString("status")).isEqualTo("REJECTED");
     assertThat(order.getString("reason")).contains("insufficient stock").contains(scarce);
-    assertThat(system.stock(plenty)).as("the line that could be reserved is not").isEqualTo(new Stock(5, 0));
-    assertThat(system.stock(scarce)).isEqualTo(new Stock(1, 0));
-    system.assertInvariantAtRest();
+    assertThat(operator.stock(plenty)).as("the line that could be reserved is not").isEqualTo(new Stock(5, 0));
+    assertThat(operator.stock(scarce)).isEqualTo(new Stock(1, 0));
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("an order for an unknown SKU is REJECTED with a reason naming it, and takes nothing")
   void unknownSkuIsRejected(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String known = sku("known");
     String unknown = sku("unknown");
-    system.restock(known, 3);
+    operator.restock(known, 3);
 
-    JsonObject order = system.settled(system.place(known, 1, unknown, 1));
+    JsonObject order = operator.settled(operator.place(known, 1, unknown, 1));
 
     assertThat(order.getString("status")).isEqualTo("REJECTED");
     assertThat(order.getString("reason")).isEqualTo("unknown SKU " + unknown);
-    assertThat(system.stock(known)).isEqualTo(new Stock(3, 0));
-    HttpResponse<Buffer> missing = system.call(HttpMethod.GET, system.inventoryPort(), "/api/inventory/" + unknown, null);
-    assertThat(missing.statusCode()).isEqualTo(404);
-    assertThat(missing.getHeader("Content-Type")).isEqualTo("application/problem+json");
-    system.assertInvariantAtRest();
+    assertThat(operator.stock(known)).isEqualTo(new Stock(3, 0));
+    Http.Reply missing = ADMIN.get(operator.system().inventoryService("/api/inventory/" + unknown));
+    assertThat(missing.status()).isEqualTo(404);
+    assertThat(missing.header("Content-Type")).isEqualTo("application/problem+json");
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("cancelling a CONFIRMED order makes it CANCELLED and gives its stock back")
   void cancelledOrderReleasesStock(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String gear = sku("gear");
-    system.restock(gear, 6);
-    String id = system.place(gear, 4);
-    assertThat(system.settled(id).getString("status")).isEqualTo("CONFIRMED");
-    assertThat(system.stock(gear)).isEqualTo(new Stock(2, 4));
+    operator.restock(gear, 6);
+    String id = operator.place(gear, 4);
+    assertThat(operator.settled(id).getString("status")).isEqualTo("CONFIRMED");
+    assertThat(operator.stock(gear)).isEqualTo(new Stock(2, 4));
 
-    JsonObject cancelling = json(system.cancel(id), 202);
+    JsonObject cancelling = json(operator.cancel(id), 202);
 
     assertThat(cancelling.getString("status")).isEqualTo("CANCELLING");
-    Eventually.until("the stock of the cancelled order is released", SagaSystem.SETTLE,
-        () -> system.stock(gear).equals(new Stock(6, 0)));
-    system.assertInvariantAtRest();
-    assertThat(system.order(id).getString("status")).isEqualTo("CANCELLED");
-    HttpResponse<Buffer> again = system.cancel(id);
-    assertThat(again.statusCode()).as("cancelling twice").isEqualTo(409);
-    assertThat(again.getHeader("Content-Type")).isEqualTo("application/problem+json");
+    Eventually.until("the stock of the cancelled order is released", InJvmSystem.SETTLE,
+        () -> operator.stock(gear).equals(new Stock(6, 0)));
+    operator.assertInvariantAtRest();
+    assertThat(operator.order(id).getString("status")).isEqualTo("CANCELLED");
+    Http.Reply again = operator.cancel(id);
+    assertThat(again.status()).as("cancelling twice").isEqualTo(409);
+    assertThat(again.header("Content-Type")).isEqualTo("application/problem+json");
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("a cancel answers CANCELLING, and once the order reads CANCELLED its stock is already back")
   void cancelledMeansReleased(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String belt = sku("belt");
-    system.restock(belt, 5);
-    String id = system.place(belt, 3);
-    assertThat(system.settled(id).getString("status")).isEqualTo("CONFIRMED");
+    operator.restock(belt, 5);
+    String id = operator.place(belt, 3);
+    assertThat(operator.settled(id).getString("status")).isEqualTo("CONFIRMED");
 
-    JsonObject answer = json(system.cancel(id), 202);
+    JsonObject answer = json(operator.cancel(id), 202);
 
     assertThat(answer.getString("id")).isEqualTo(id);
     assertThat(answer.getString("status")).isEqualTo("CANCELLING");
-    Eventually.until("the order reads CANCELLED", SagaSystem.SETTLE,
-        () -> "CANCELLED".equals(system.order(id).getString("status")));
-    assertThat(system.stock(belt)).as("the stock, read right after the order read CANCELLED").isEqualTo(new Stock(5, 0));
-    system.assertInvariantAtRest();
+    Eventually.until("the order reads CANCELLED", InJvmSystem.SETTLE,
+        () -> "CANCELLED".equals(operator.order(id).getString("status")));
+    assertThat(operator.stock(belt)).as("the stock, read right after the order read CANCELLED")
+        .isEqualTo(new Stock(5, 0));
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
@@ -197,21 +197,21 @@ class OrderSagaTest {
   @DisplayName("orders cancelled as soon as they are placed, most before inventory has answered, all end CANCELLED "
       + "with nothing held")
   void ordersCancelledAtOnceEndCancelled(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String strap = sku("strap");
-    system.restock(strap, 8);
+    operator.restock(strap, 8);
 
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      String id = system.place(strap, 1);
-      assertThat(json(system.cancel(id), 202).getString("status")).isEqualTo("CANCELLING");
+      String id = operator.place(strap, 1);
+      assertThat(json(operator.cancel(id), 202).getString("status")).isEqualTo("CANCELLING");
       ids.add(id);
     }
 
-    Eventually.until("every cancelled order reads CANCELLED", SagaSystem.SETTLE,
-        () -> ids.stream().allMatch(id -> "CANCELLED".equals(system.order(id).getString("status"))));
-    assertThat(system.stock(strap)).isEqualTo(new Stock(8, 0));
-    system.assertInvariantAtRest();
+    Eventually.until("every cancelled order reads CANCELLED", InJvmSystem.SETTLE,
+        () -> ids.stream().allMatch(id -> "CANCELLED".equals(operator.order(id).getString("status"))));
+    assertThat(operator.stock(strap)).isEqualTo(new Stock(8, 0));
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
@@ -219,105 +219,105 @@ class OrderSagaTest {
   @DisplayName("a cancel that overtakes a parked OrderPlaced ends CANCELLED, and that OrderPlaced, delivered later, "
       + "reserves nothing")
   void cancelOvertakingAParkedOrderPlaced(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String hinge = sku("hinge");
-    system.restock(hinge, 4);
+    operator.restock(hinge, 4);
     // A PENDING order whose OrderPlaced inventory has not seen, as when it was dead-lettered: the cancel comes first.
     String id = UUID.randomUUID().toString();
     List<LineItem> lines = List.of(new LineItem(hinge, 2));
-    insertPendingOrder(system, id, lines);
+    insertPendingOrder(operator.system(), id, lines);
 
-    JsonObject answer = json(system.cancel(id), 202);
+    JsonObject answer = json(operator.cancel(id), 202);
 
     assertThat(answer.getString("status")).isEqualTo("CANCELLING");
-    Eventually.until("the order reads CANCELLED", SagaSystem.SETTLE,
-        () -> "CANCELLED".equals(system.order(id).getString("status")));
-    assertThat(system.stock(hinge)).isEqualTo(new Stock(4, 0));
+    Eventually.until("the order reads CANCELLED", InJvmSystem.SETTLE,
+        () -> "CANCELLED".equals(operator.order(id).getString("status")));
+    assertThat(operator.stock(hinge)).isEqualTo(new Stock(4, 0));
 
     // The parked OrderPlaced, requeued by an operator, arrives at last.
     EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), "late-" + id, 1,
         Instant.now());
-    assertThat(result(system.orderHost().node().vertx().eventBus().<String>request(Addresses.INVENTORY_EVENTS, placed))
-        .body()).isEqualTo(InboxConsumer.APPLIED);
-    system.assertInvariantAtRest();
-    assertThat(system.order(id).getString("status")).isEqualTo("CANCELLED");
-    assertThat(system.stock(hinge)).as("nothing reserved for a cancelled order").isEqualTo(new Stock(4, 0));
+    assertThat(result(operator.system().orderServiceHost().node().vertx().eventBus()
+        .<String>request(Addresses.INVENTORY_EVENTS, placed)).body()).isEqualTo(InboxConsumer.APPLIED);
+    operator.assertInvariantAtRest();
+    assertThat(operator.order(id).getString("status")).isEqualTo("CANCELLED");
+    assertThat(operator.stock(hinge)).as("nothing reserved for a cancelled order").isEqualTo(new Stock(4, 0));
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("a REJECTED order cannot be cancelled: 409, and it stays REJECTED")
   void rejectedOrderCannotBeCancelled(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String rare = sku("rare");
-    system.restock(rare, 1);
-    String id = system.place(rare, 2);
-    assertThat(system.settled(id).getString("status")).isEqualTo("REJECTED");
+    operator.restock(rare, 1);
+    String id = operator.place(rare, 2);
+    assertThat(operator.settled(id).getString("status")).isEqualTo("REJECTED");
 
-    HttpResponse<Buffer> refused = system.cancel(id);
+    Http.Reply refused = operator.cancel(id);
 
-    assertThat(refused.statusCode()).isEqualTo(409);
-    assertThat(refused.getHeader("Content-Type")).isEqualTo("application/problem+json");
-    assertThat(refused.bodyAsJsonObject().getString("detail")).contains(id).contains("REJECTED");
-    assertThat(system.order(id).getString("status")).isEqualTo("REJECTED");
-    assertThat(system.stock(rare)).isEqualTo(new Stock(1, 0));
-    system.assertInvariantAtRest();
+    assertThat(refused.status()).isEqualTo(409);
+    assertThat(refused.header("Content-Type")).isEqualTo("application/problem+json");
+    assertThat(refused.json().getString("detail")).contains(id).contains("REJECTED");
+    assertThat(operator.order(id).getString("status")).isEqualTo("REJECTED");
+    assertThat(operator.stock(rare)).isEqualTo(new Stock(1, 0));
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("60 concurrent orders of one unit for 25 in stock: exactly 25 CONFIRMED, 35 REJECTED, never oversold")
   void concurrentOrdersNeverOversell(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String hot = sku("hot");
-    system.restock(hot, 25);
+    operator.restock(hot, 25);
 
-    List<Future<HttpResponse<Buffer>>> requests = IntStream.range(0, 60)
-        .mapToObj(i -> system.callAsync(HttpMethod.POST, system.orderPort(), "/api/orders", items(hot, 1)))
+    List<CompletableFuture<Http.Reply>> requests = IntStream.range(0, 60)
+        .mapToObj(i -> ADMIN.postAsync(operator.system().orderService("/api/orders"), items(hot, 1)))
         .toList();
-    List<String> ids = requests.stream().map(request -> SagaSystem.placed(result(request))).toList();
+    List<String> ids = requests.stream().map(request -> placed(request.join())).toList();
 
     List<Stock> seen = new ArrayList<>();
-    Map<String, Long> outcomes = Eventually.value("all 60 orders are settled", SagaSystem.SETTLE, () -> {
-      seen.add(system.stock(hot));
-      Map<String, Long> byStatus = ids.stream().map(id -> system.order(id).getString("status"))
+    Map<String, Long> outcomes = Eventually.value("all 60 orders are settled", InJvmSystem.SETTLE, () -> {
+      seen.add(operator.stock(hot));
+      Map<String, Long> byStatus = ids.stream().map(id -> operator.order(id).getString("status"))
           .collect(Collectors.groupingBy(status -> status, Collectors.counting()));
       return byStatus.containsKey("PENDING") ? Optional.empty() : Optional.of(byStatus);
     });
 
     assertThat(outcomes).containsExactlyInAnyOrderEntriesOf(Map.of("CONFIRMED", 25L, "REJECTED", 35L));
-    assertThat(system.stock(hot)).isEqualTo(new Stock(0, 25));
+    assertThat(operator.stock(hot)).isEqualTo(new Stock(0, 25));
     assertThat(seen).as("stock while the orders were decided")
         .allSatisfy(stock -> {
           assertThat(stock.available()).isBetween(0L, 25L);
           assertThat(stock.available() + stock.reserved()).isEqualTo(25L);
         });
-    system.assertInvariantAtRest();
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
   @DisplayName("an OrderPlaced delivered twice to inventory-service is applied once: the second answer is 'duplicate'")
   void duplicateDeliveryIsAppliedOnce(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String cog = sku("cog");
-    system.restock(cog, 10);
+    operator.restock(cog, 10);
     // An order order-service knows, whose OrderPlaced the test delivers itself, twice, from order-service's node.
     String id = UUID.randomUUID().toString();
     List<LineItem> lines = List.of(new LineItem(cog, 3));
-    insertPendingOrder(system, id, lines);
+    insertPendingOrder(operator.system(), id, lines);
     EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), "dup-" + id, 1,
         Instant.now());
-    var bus = system.orderHost().node().vertx().eventBus();
+    var bus = operator.system().orderServiceHost().node().vertx().eventBus();
 
     String first = result(bus.<String>request(Addresses.INVENTORY_EVENTS, placed)).body();
     String second = result(bus.<String>request(Addresses.INVENTORY_EVENTS, placed)).body();
 
     assertThat(first).isEqualTo(InboxConsumer.APPLIED);
     assertThat(second).isEqualTo(InboxConsumer.DUPLICATE);
-    assertThat(system.settled(id).getString("status")).isEqualTo("CONFIRMED");
-    assertThat(system.stock(cog)).as("reserved once").isEqualTo(new Stock(7, 3));
-    system.assertInvariantAtRest();
+    assertThat(operator.settled(id).getString("status")).isEqualTo("CONFIRMED");
+    assertThat(operator.stock(cog)).as("reserved once").isEqualTo(new Stock(7, 3));
+    operator.assertInvariantAtRest();
   }
 
   @ParameterizedTest(name = "on {0}")
@@ -325,43 +325,44 @@ class OrderSagaTest {
   @DisplayName("an answer order-service keeps refusing is dead-lettered, listed on /admin/dead-letters, and delivered "
       + "once an operator requeues it")
   void deadLetterIsRequeuedOverHttp(Kind kind) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
+    InJvmSystem system = operator.system();
     String pin = sku("pin");
-    system.restock(pin, 4);
+    operator.restock(pin, 4);
     // OrderPlaced for an order order-service does not know (yet): inventory reserves, order-service refuses the answer.
     String id = UUID.randomUUID().toString();
     List<LineItem> lines = List.of(new LineItem(pin, 1));
     EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), "dl-" + id, 1,
         Instant.now());
-    assertThat(result(system.orderHost().node().vertx().eventBus().<String>request(Addresses.INVENTORY_EVENTS, placed))
-        .body()).isEqualTo(InboxConsumer.APPLIED);
+    assertThat(result(system.orderServiceHost().node().vertx().eventBus()
+        .<String>request(Addresses.INVENTORY_EVENTS, placed)).body()).isEqualTo(InboxConsumer.APPLIED);
 
-    JsonObject letter = Eventually.value("inventory's answer is dead-lettered", SagaSystem.SETTLE, () -> {
-      JsonObject page = json(system.call(HttpMethod.GET, system.inventoryPort(), "/admin/dead-letters", null), 200);
+    JsonObject letter = Eventually.value("inventory's answer is dead-lettered", InJvmSystem.SETTLE, () -> {
+      JsonObject page = json(ADMIN.get(system.inventoryService("/admin/dead-letters")), 200);
       return page.getJsonArray("items").stream().map(JsonObject.class::cast)
           .filter(item -> id.equals(item.getString("aggregateId"))).findFirst();
     });
     assertThat(letter.getString("type")).isEqualTo("InventoryReserved");
     assertThat(letter.getString("destination")).isEqualTo(Addresses.ORDER_EVENTS);
-    assertThat(letter.getInteger("failures")).isEqualTo(SagaSystem.OUTBOX.maxFailures());
+    assertThat(letter.getInteger("failures")).isEqualTo(InJvmSystem.OUTBOX_MAX_FAILURES);
     assertThat(letter.getString("error")).contains("unknown order " + id);
-    assertThat(system.outbox(system.inventoryPort()).getLong("deadLettered")).isOne();
+    assertThat(operator.inventoryOutbox().getLong("deadLettered")).isOne();
 
     insertPendingOrder(system, id, lines);
-    HttpResponse<Buffer> requeued = system.call(HttpMethod.POST, system.inventoryPort(),
-        "/admin/dead-letters/" + letter.getLong("id") + "/requeue", null);
+    Http.Reply requeued = ADMIN.post(system.inventoryService("/admin/dead-letters/" + letter.getLong("id")
+        + "/requeue"));
 
     assertThat(json(requeued, 202).getString("status")).isEqualTo("REQUEUED");
-    assertThat(system.settled(id).getString("status")).isEqualTo("CONFIRMED");
-    assertThat(system.stock(pin)).isEqualTo(new Stock(3, 1));
-    assertProblem(system.call(HttpMethod.POST, system.inventoryPort(),
-        "/admin/dead-letters/" + letter.getLong("id") + "/requeue", null), 404);
-    system.assertInvariantAtRest();
+    assertThat(operator.settled(id).getString("status")).isEqualTo("CONFIRMED");
+    assertThat(operator.stock(pin)).isEqualTo(new Stock(3, 1));
+    assertProblem(ADMIN.post(system.inventoryService("/admin/dead-letters/" + letter.getLong("id") + "/requeue")),
+        404);
+    operator.assertInvariantAtRest();
   }
 
-  private static void insertPendingOrder(SagaSystem system, String id, List<LineItem> lines) {
+  private static void insertPendingOrder(InJvmSystem system, String id, List<LineItem> lines) {
     long now = System.currentTimeMillis();
-    result(system.orderHost().database().inTransaction(c -> {
+    result(system.orderServiceHost().database().inTransaction(c -> {
       try (var ps = c.prepareStatement("""
           INSERT INTO orders (id, customer, status, items, reason, version, created_at, updated_at)
           VALUES (?, 'anonymous', 'PENDING', ?, NULL, 1, ?, ?)""")) {
@@ -397,18 +398,18 @@ class OrderSagaTest {
   @MethodSource("badOrders")
   @DisplayName("an order with bad input is a 400 problem and writes nothing")
   void badOrderWritesNothing(Kind kind, String what, String body) {
-    SagaSystem system = system(kind);
-    system.awaitAtRest();
-    long outboxRows = system.orderOutboxRows();
-    long undelivered = system.outbox(system.orderPort()).getLong("undelivered");
-    int orders = system.orders(null).size();
+    Operator operator = operator(kind);
+    operator.awaitAtRest();
+    long outboxRows = operator.orderOutboxRows();
+    long undelivered = operator.orderOutbox().getLong("undelivered");
+    int orders = operator.orders(null).size();
 
-    HttpResponse<Buffer> response = system.call(HttpMethod.POST, system.orderPort(), "/api/orders", body);
+    Http.Reply response = ADMIN.post(operator.system().orderService("/api/orders"), body);
 
     assertProblem(response, 400);
-    assertThat(system.orderOutboxRows()).as("order-service outbox rows").isEqualTo(outboxRows);
-    assertThat(system.outbox(system.orderPort()).getLong("undelivered")).isEqualTo(undelivered);
-    assertThat(system.orders(null)).as("orders").hasSize(orders);
+    assertThat(operator.orderOutboxRows()).as("order-service outbox rows").isEqualTo(outboxRows);
+    assertThat(operator.orderOutbox().getLong("undelivered")).isEqualTo(undelivered);
+    assertThat(operator.orders(null)).as("orders").hasSize(orders);
   }
 
   static Stream<Arguments> badRestocks() {
@@ -427,24 +428,23 @@ class OrderSagaTest {
   @MethodSource("badRestocks")
   @DisplayName("a restock with bad input is a 400 problem and changes no stock")
   void badRestockChangesNothing(Kind kind, String what, String body) {
-    SagaSystem system = system(kind);
+    Operator operator = operator(kind);
     String spare = "spare-part";
-    if (system.stockList().stream().noneMatch(item -> spare.equals(item.getString("sku")))) {
-      system.restock(spare, 2);
+    if (operator.stockList().stream().noneMatch(item -> spare.equals(item.getString("sku")))) {
+      operator.restock(spare, 2);
     }
-    Stock before = system.stock(spare);
+    Stock before = operator.stock(spare);
 
-    HttpResponse<Buffer> response = system.call(HttpMethod.POST, system.inventoryPort(),
-        "/api/inventory/" + spare + "/restock", body);
+    Http.Reply response = ADMIN.post(operator.system().inventoryService("/api/inventory/" + spare + "/restock"), body);
 
     assertProblem(response, 400);
-    assertThat(system.stock(spare)).isEqualTo(before);
+    assertThat(operator.stock(spare)).isEqualTo(before);
   }
 
-  private static void assertProblem(HttpResponse<Buffer> response, int status) {
-    assertThat(response.statusCode()).as("status, body " + response.bodyAsString()).isEqualTo(status);
-    assertThat(response.getHeader("Content-Type")).isEqualTo("application/problem+json");
-    JsonObject problem = response.bodyAsJsonObject();
+  private static void assertProblem(Http.Reply response, int status) {
+    assertThat(response.status()).as("status, body " + response.body()).isEqualTo(status);
+    assertThat(response.header("Content-Type")).isEqualTo("application/problem+json");
+    JsonObject problem = response.json();
     assertThat(problem.getInteger("status")).isEqualTo(status);
     assertThat(problem.getString("title")).isNotBlank();
     assertThat(problem.getString("detail")).isNotBlank();

@@ -2,14 +2,14 @@ package io.github.vertxsaga.systemtests.scenarios;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.vertxsaga.systemtests.process.Await;
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.systemtests.User;
 import io.github.vertxsaga.systemtests.process.Invariants;
 import io.github.vertxsaga.systemtests.process.ProcessCluster;
 import io.github.vertxsaga.systemtests.process.Service;
 import io.github.vertxsaga.systemtests.process.ServiceProcess;
 import io.github.vertxsaga.systemtests.process.Shop;
 import io.github.vertxsaga.systemtests.process.Topology;
-import io.github.vertxsaga.systemtests.process.User;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +30,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The scenarios of issue 5 on the embedded default topology (one of each service on H2 files, one gateway), one
+ * The failure scenarios on the embedded default topology (one of each service on H2 files, one gateway), one
  * topology for the whole class: each scenario leaves it whole again and the invariants are checked after each.
  */
 @DisplayName("Scenarios on the embedded default topology (H2)")
@@ -235,7 +235,7 @@ class EmbeddedScenariosIT {
     long pending = accepted.stream().filter(id -> orders.containsKey(id)
         && "PENDING".equals(orders.get(id).getString("status"))).count();
     assertThat(accepted).as("every accepted order is there after the restart").allMatch(orders::containsKey);
-    Await.until("every accepted order is CONFIRMED", Scenarios.SETTLE, Duration.ofMillis(500), () -> {
+    Eventually.until("every accepted order is CONFIRMED", Scenarios.SETTLE, Duration.ofMillis(500), () -> {
       Map<String, JsonObject> now = Invariants.allOrders(topology);
       return accepted.stream().allMatch(id -> "CONFIRMED".equals(now.get(id).getString("status")));
     });

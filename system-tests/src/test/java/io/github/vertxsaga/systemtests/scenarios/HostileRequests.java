@@ -1,6 +1,6 @@
 package io.github.vertxsaga.systemtests.scenarios;
 
-import io.github.vertxsaga.systemtests.process.User;
+import io.github.vertxsaga.systemtests.User;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

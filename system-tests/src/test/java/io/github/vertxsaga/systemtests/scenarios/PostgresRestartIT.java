@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.vertxsaga.platform.db.DatabaseSettings;
+import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.platform.testing.TestDatabases;
-import io.github.vertxsaga.systemtests.process.Await;
 import io.github.vertxsaga.systemtests.process.Invariants;
 import io.github.vertxsaga.systemtests.process.Ledger;
 import io.github.vertxsaga.systemtests.process.Load;
@@ -53,13 +53,13 @@ class PostgresRestartIT {
     skus.forEach(sku -> shop.restock(sku, sku.endsWith("SCARCE") ? 40 : 100_000));
     int mark = topology.ledger().mark();
     try (Load load = Load.start(shop, Load.Plan.of(6, 20_000, Duration.ofSeconds(180), skus).paced(30))) {
-      Await.until("orders stream in (100 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 100);
+      Eventually.until("orders stream in (100 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 100);
       int inFlight = Scenarios.pending(topology);
       long restarting = System.nanoTime();
       Duration restart = server.restart();
       long restarted = System.nanoTime();
       int acceptedAtRestart = load.accepted();
-      Await.until("150 more orders accepted after the restart", Duration.ofSeconds(90),
+      Eventually.until("150 more orders accepted after the restart", Duration.ofSeconds(90),
           () -> load.accepted() >= acceptedAtRestart + 150);
       long recovered = System.nanoTime();
       load.stop();

@@ -3,8 +3,9 @@ package io.github.vertxsaga.systemtests.scenarios;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.platform.testing.TestDatabases;
-import io.github.vertxsaga.systemtests.process.Await;
+import io.github.vertxsaga.systemtests.User;
 import io.github.vertxsaga.systemtests.process.GatewayLog;
 import io.github.vertxsaga.systemtests.process.Invariants;
 import io.github.vertxsaga.systemtests.process.Ledger;
@@ -14,7 +15,6 @@ import io.github.vertxsaga.systemtests.process.Service;
 import io.github.vertxsaga.systemtests.process.ServiceProcess;
 import io.github.vertxsaga.systemtests.process.Shop;
 import io.github.vertxsaga.systemtests.process.Topology;
-import io.github.vertxsaga.systemtests.process.User;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.util.ArrayList;
@@ -35,7 +35,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The scenarios of issue 5 on PostgreSQL: two instances of inventory-service and of order-service (each service's
+ * The failure scenarios on PostgreSQL: two instances of inventory-service and of order-service (each service's
  * instances share its database) and two gateways, which the clients alternate. One topology for the whole class: each
  * scenario leaves it whole again and the invariants are checked after each.
  */
@@ -84,7 +84,7 @@ class PostgresScenariosIT {
   @DisplayName("3. kill -9 the order-service whose relay is active with 100+ orders in flight: the other relay takes "
       + "over, nothing lost")
   void killActiveRelay() {
-    ServiceProcess active = Await.value("one order-service relay is active", Duration.ofSeconds(30),
+    ServiceProcess active = Eventually.value("one order-service relay is active", Duration.ofSeconds(30),
         Duration.ofMillis(200), () -> topology.orders().stream().filter(o -> o.logContains(ACTIVE_RELAY)).findFirst());
     ServiceProcess standby = topology.orders().stream().filter(o -> o != active).findFirst().orElseThrow();
     assertThat(standby.logContains(ACTIVE_RELAY)).as("only one relay is active").isFalse();
@@ -95,13 +95,13 @@ class PostgresScenariosIT {
     RowLocks stall = new RowLocks(topology.inventoryDatabase().orElseThrow(), skus);
     long duplicatesBefore = Scenarios.duplicates(topology, Service.INVENTORY);
     try (Load load = Load.start(shop, Load.Plan.of(8, 6_000, Duration.ofSeconds(120), skus).paced(50))) {
-      Await.until("orders stream in (100 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 100);
+      Eventually.until("orders stream in (100 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 100);
       Map<ServiceProcess, Long> gone = topology.goneCounts(active);
       // Inventory held back: the active relay has OrderPlaced events out, none acknowledged, when it dies.
       stall.begin();
       int inFlight;
       try {
-        inFlight = Await.value("100 orders in flight", Duration.ofSeconds(60), Duration.ofMillis(100),
+        inFlight = Eventually.value("100 orders in flight", Duration.ofSeconds(60), Duration.ofMillis(100),
             () -> java.util.Optional.of(Scenarios.pending(topology)).filter(n -> n >= 100));
       } catch (AssertionError | RuntimeException e) {
         stall.end();
@@ -120,7 +120,8 @@ class PostgresScenariosIT {
       String takeover = standby.awaitLog(ACTIVE_RELAY, Duration.ofSeconds(30));
       long takeoverMs = GatewayLog.millisBetween(killedAt, LocalTime.parse(takeover.substring(0, 12)));
       int acceptedAfter = load.accepted();
-      Await.until("200 more orders after the kill", Duration.ofSeconds(60), () -> load.accepted() >= acceptedAfter + 200);
+      Eventually.until("200 more orders after the kill", Duration.ofSeconds(60),
+          () -> load.accepted() >= acceptedAfter + 200);
       load.stop();
       Duration ran = load.await(Duration.ofSeconds(60));
       long stopped = System.nanoTime();
@@ -156,7 +157,7 @@ class PostgresScenariosIT {
     int mark = topology.ledger().mark();
     List<String> steps = new ArrayList<>();
     try (Load load = Load.start(shop, Load.Plan.of(6, 20_000, Duration.ofSeconds(240), skus).paced(30))) {
-      Await.until("steady load (50 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 50);
+      Eventually.until("steady load (50 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 50);
       for (ServiceProcess member : List.of(topology.inventories().get(0), topology.orders().get(0),
           topology.gateways().get(0))) {
         long signalled = System.nanoTime();
@@ -165,7 +166,7 @@ class PostgresScenariosIT {
         ServiceProcess restarted = topology.restart(member);
         long ready = System.nanoTime();
         int accepted = load.accepted();
-        Await.until("30 more orders after " + restarted.name() + " is back", Duration.ofSeconds(60),
+        Eventually.until("30 more orders after " + restarted.name() + " is back", Duration.ofSeconds(60),
             () -> load.accepted() >= accepted + 30);
         steps.add(String.format("%s: SIGTERM to exit %d ms, restart to ready and routed %d ms", member.name(),
             Scenarios.millis(exited - signalled), Scenarios.millis(ready - exited)));
@@ -203,7 +204,7 @@ class PostgresScenariosIT {
           }
         }));
       }
-      Await.until("both inventory instances serve GETs", Duration.ofSeconds(30), () -> topology.ledger()
+      Eventually.until("both inventory instances serve GETs", Duration.ofSeconds(30), () -> topology.ledger()
           .outcomesSince(mark).stream().anyMatch(o -> victimServedBy.equals(o.servedBy())));
       LocalTime killedAt = LocalTime.now();
       long killed = System.nanoTime();
@@ -226,7 +227,7 @@ class PostgresScenariosIT {
         worstMs = Math.max(worstMs, stoppedMs);
       }
       int afterGone = topology.ledger().mark();
-      Await.until("40 more GETs after the gateways forgot it", Duration.ofSeconds(30),
+      Eventually.until("40 more GETs after the gateways forgot it", Duration.ofSeconds(30),
           () -> topology.ledger().mark() >= afterGone + 40);
       stop.set(true);
       for (Future<?> reader : readers) {

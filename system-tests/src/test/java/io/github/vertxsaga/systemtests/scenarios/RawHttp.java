@@ -14,6 +14,10 @@ import java.util.List;
 /**
  * HTTP/1.1 written byte by byte on a socket, for requests no well-behaved client would send: bad bytes in the request
  * line, contradicting or missing framing headers, bodies cut short. Reads only the status of the answer.
+ *
+ * <p>Not a second client for talking to the system (that is {@link io.github.vertxsaga.systemtests.Http}): an HTTP
+ * client, the JDK's included, refuses to send these requests at all, or repairs them on the way (it writes its own
+ * Host, Content-Length and framing), so the hostile-input scenario needs a socket of its own.
  */
 final class RawHttp {
   /** No status line came back: the server closed the connection, or said nothing before the timeout. */

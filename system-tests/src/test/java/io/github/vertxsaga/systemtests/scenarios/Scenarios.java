@@ -2,15 +2,15 @@ package io.github.vertxsaga.systemtests.scenarios;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.vertxsaga.systemtests.process.Await;
+import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.systemtests.User;
 import io.github.vertxsaga.systemtests.process.Invariants;
 import io.github.vertxsaga.systemtests.process.Ledger;
 import io.github.vertxsaga.systemtests.process.Load;
-import io.github.vertxsaga.systemtests.process.ServiceProcess;
 import io.github.vertxsaga.systemtests.process.Service;
+import io.github.vertxsaga.systemtests.process.ServiceProcess;
 import io.github.vertxsaga.systemtests.process.Shop;
 import io.github.vertxsaga.systemtests.process.Topology;
-import io.github.vertxsaga.systemtests.process.User;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,10 +60,10 @@ final class Scenarios {
 
     String id = confirmed.orderId();
     String order = "order=" + id;
-    List<String> orderLog = Await.value("order-service logged the whole saga of " + id, Duration.ofSeconds(30),
+    List<String> orderLog = Eventually.value("order-service logged the whole saga of " + id, Duration.ofSeconds(30),
         Duration.ofMillis(200), () -> present(topology.logLines(Service.ORDER), order,
             "published event=OrderPlaced", "handled event=InventoryReserved", "published event=OrderConfirmed"));
-    List<String> inventoryLog = Await.value("inventory-service logged its part of " + id, Duration.ofSeconds(30),
+    List<String> inventoryLog = Eventually.value("inventory-service logged its part of " + id, Duration.ofSeconds(30),
         Duration.ofMillis(200), () -> present(topology.logLines(Service.INVENTORY), order,
             "handled event=OrderPlaced", "published event=InventoryReserved"));
     System.out.println("order " + id + " in the logs:");
@@ -108,7 +108,7 @@ final class Scenarios {
         ids.add(placed.orderId());
         lowest = Math.min(lowest, Invariants.stock(topology, sku).getLong("available"));
       }
-      java.util.Map<String, JsonObject> settled = Await.value("all 200 orders are terminal", SETTLE,
+      java.util.Map<String, JsonObject> settled = Eventually.value("all 200 orders are terminal", SETTLE,
           Duration.ofMillis(500), () -> {
             java.util.Map<String, JsonObject> orders = Invariants.allOrders(topology);
             return ids.stream().allMatch(id -> orders.containsKey(id)
@@ -157,7 +157,7 @@ final class Scenarios {
     long duplicatesBefore = duplicates(topology, io.github.vertxsaga.systemtests.process.Service.INVENTORY);
     // Paced, so that the count bound is not reached before the scenario is over: 50 orders/s for up to 2 minutes.
     try (Load load = Load.start(shop, Load.Plan.of(8, 6_000, Duration.ofSeconds(120), skus).paced(50))) {
-      Await.until("orders stream in (100 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 100);
+      Eventually.until("orders stream in (100 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 100);
       // Counted before the stall: a JVM frozen for more than 5 s is dropped from the cluster, and forgotten by the
       // gateways, before it is killed.
       Map<ServiceProcess, Long> gone = topology.goneCounts(victim);
@@ -165,7 +165,7 @@ final class Scenarios {
       stall.begin();
       int inFlightAtKill;
       try {
-        inFlightAtKill = Await.value("200 orders in flight", Duration.ofSeconds(60), Duration.ofMillis(100),
+        inFlightAtKill = Eventually.value("200 orders in flight", Duration.ofSeconds(60), Duration.ofMillis(100),
             () -> java.util.Optional.of(pending(topology)).filter(n -> n >= 200));
       } catch (AssertionError | RuntimeException e) {
         stall.end();
@@ -187,7 +187,7 @@ final class Scenarios {
         topology.restart(victim);
         long ready = System.nanoTime();
         int acceptedAtRestart = load.accepted();
-        Await.until("50 more orders after the restart", Duration.ofSeconds(60),
+        Eventually.until("50 more orders after the restart", Duration.ofSeconds(60),
             () -> load.accepted() >= acceptedAtRestart + 50);
         load.stop();
         Duration ran = load.await(Duration.ofSeconds(60));
@@ -198,7 +198,7 @@ final class Scenarios {
             millis(ready - restarting), millis(settled - ready), millis(settled - killed), ran.toMillis(), invariants);
       } else {
         int acceptedAfterKill = load.accepted();
-        Await.until("200 more orders after the kill", Duration.ofSeconds(60),
+        Eventually.until("200 more orders after the kill", Duration.ofSeconds(60),
             () -> load.accepted() >= acceptedAfterKill + 200);
         load.stop();
         Duration ran = load.await(Duration.ofSeconds(60));
@@ -254,7 +254,7 @@ final class Scenarios {
 
   /** Polls an order until it is terminal, and returns its status. */
   static String awaitStatus(Shop shop, User customer, String orderId) {
-    return Await.value("order " + orderId + " is terminal", SETTLE, Duration.ofMillis(100), () -> {
+    return Eventually.value("order " + orderId + " is terminal", SETTLE, Duration.ofMillis(100), () -> {
       Shop.Answer answer = shop.get(customer, "/api/orders/" + orderId);
       String status = answer.status() == 200 ? answer.body().getString("status") : null;
       return Invariants.TERMINAL.contains(status) ? java.util.Optional.of(status) : java.util.Optional.empty();

@@ -1,4 +1,4 @@
-package io.github.vertxsaga.systemtests.process;
+package io.github.vertxsaga.systemtests;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -14,15 +14,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   chose with {@code bind(0)} and that was closed again may become the source port of any outgoing connection (to
  *   PostgreSQL, to a Hazelcast member) before the test's server binds it; a port outside that range cannot.</li>
  *   <li>Hazelcast ports in blocks of 20 (its auto-increment range): 6700-6999 for the process tests, 7700-7999 for
- *   the in-JVM saga clusters, away from a developer's cluster on 5701, so a test only meets its own members.</li>
+ *   the clusters the in-JVM tests start, away from a developer's cluster on 5701, so a test only meets its own
+ *   members.</li>
  * </ul>
  * Each range is walked from a random place and in turn, so one JVM never hands out the same port twice in a row.
  */
 public final class Ports {
-  public static final int CLUSTER_FIRST = 6700;
-  public static final int CLUSTER_LAST = 6999;
-  public static final int SAGA_CLUSTER_FIRST = 7700;
-  public static final int SAGA_CLUSTER_LAST = 7999;
+  public static final int PROCESS_CLUSTER_FIRST = 6700;
+  public static final int PROCESS_CLUSTER_LAST = 6999;
+  public static final int IN_JVM_CLUSTER_FIRST = 7700;
+  public static final int IN_JVM_CLUSTER_LAST = 7999;
   public static final int BLOCK = 20;
   private static final int HTTP_FIRST = 20_000;
   private static final int HTTP_LAST = 29_999;
@@ -46,13 +47,13 @@ public final class Ports {
   }
 
   /** The first port of a block of {@link #BLOCK} ports in 6700-6999 that are all free (process tests). */
-  public static int clusterBlock() {
-    return blockIn(CLUSTER_FIRST, CLUSTER_LAST);
+  public static int processClusterBlock() {
+    return blockIn(PROCESS_CLUSTER_FIRST, PROCESS_CLUSTER_LAST);
   }
 
-  /** The first port of a block of {@link #BLOCK} ports in 7700-7999 that are all free (in-JVM saga clusters). */
-  public static int sagaClusterBlock() {
-    return blockIn(SAGA_CLUSTER_FIRST, SAGA_CLUSTER_LAST);
+  /** The first port of a block of {@link #BLOCK} ports in 7700-7999 that are all free (clusters in the test JVM). */
+  public static int inJvmClusterBlock() {
+    return blockIn(IN_JVM_CLUSTER_FIRST, IN_JVM_CLUSTER_LAST);
   }
 
   private static int blockIn(int first, int last) {

@@ -1,13 +1,13 @@
-package io.github.vertxsaga.systemtests.process;
+package io.github.vertxsaga.systemtests;
 
 import io.github.vertxsaga.platform.testing.TestTokens;
 import io.vertx.core.Vertx;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Who a request is sent as: the accounts of {@link TestTokens#USERS} (which {@link ProcessCluster} gives every
- * gateway), each with a bearer token signed with the shared {@link TestTokens#SECRET}, as the gateway's issuer would
- * sign it. Tokens are minted once per test JVM and last an hour.
+ * Who a request is sent as ({@link Http#as(User)}): the accounts of {@link TestTokens#USERS}, which every gateway the
+ * tests start knows, each with a bearer token signed with the shared {@link TestTokens#SECRET}, as the gateway's
+ * issuer would sign it. Tokens are minted once per test JVM and last an hour.
  */
 public enum User {
   ADMIN("admin", "admin"),
@@ -28,11 +28,6 @@ public enum User {
 
   public String role() {
     return role;
-  }
-
-  /** The value of the {@code Authorization} header. */
-  public String authorization() {
-    return "Bearer " + token();
   }
 
   /** The bearer token itself. */
