@@ -63,6 +63,23 @@ public final class TestCertificates {
   }
 
   /**
+   * A new certificate and key for {@code name} from the same CA, in files of their own, as the variables a restarted
+   * JVM reads: what a rotation of node certificates hands each node.
+   */
+  public static Map<String, String> reissued(String name) {
+    try {
+      Path dir = Files.createTempDirectory("saga-tls-reissued-");
+      CertificateAuthority ca = CertificateAuthority.load(directory().resolve("ca.pem"),
+          directory().resolve("private").resolve("ca-key.pem"));
+      ca.issue(name, Duration.ofDays(30)).writeTo(dir.resolve(name + ".pem"), dir.resolve(name + "-key.pem"));
+      return Map.of("TLS_CERT_FILE", dir.resolve(name + ".pem").toString(),
+          "TLS_KEY_FILE", dir.resolve(name + "-key.pem").toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot reissue a certificate for " + name, e);
+    }
+  }
+
+  /**
    * A JDK TLS context that presents {@code name}'s certificate and trusts the tests' CA: what a test's HTTP client
    * needs to call a service's API port, which asks every caller for a certificate of the CA. (The certificates name
    * services, not hosts; the test JVM turns the JDK client's host check off, see the surefire configuration.)

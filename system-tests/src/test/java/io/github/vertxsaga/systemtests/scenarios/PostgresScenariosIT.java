@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.platform.testing.TestCertificates;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.systemtests.User;
 import io.github.vertxsaga.systemtests.process.GatewayLog;
@@ -149,7 +150,8 @@ class PostgresScenariosIT {
 
   @Test
   @Order(5)
-  @DisplayName("5. rolling restart (SIGTERM one instance of each service in turn) under steady load: no request fails")
+  @DisplayName("5. rolling restart (SIGTERM one instance of each service in turn, each back with a new certificate from "
+      + "the same CA) under steady load: no request fails")
   void rollingRestart() {
     Shop shop = new Shop(topology);
     List<String> skus = List.of("P5-A", "P5-B", "P5-SCARCE");
@@ -163,7 +165,8 @@ class PostgresScenariosIT {
         long signalled = System.nanoTime();
         topology.terminate(member);
         long exited = System.nanoTime();
-        ServiceProcess restarted = topology.restart(member);
+        ServiceProcess restarted = topology.restart(member,
+            TestCertificates.reissued(member.service().serviceName()));
         long ready = System.nanoTime();
         int accepted = load.accepted();
         Eventually.until("30 more orders after " + restarted.name() + " is back", Duration.ofSeconds(60),
