@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.OptionalLong;
 
 /**
@@ -24,10 +25,25 @@ final class LeaseStore {
   }
 
   /**
+   * Ends the transaction, on PostgreSQL, should its client fall silent for longer than the lease. A relay frozen
+   * (SIGSTOP) between two statements of a transaction that locked the lease row would otherwise keep it locked, and no
+   * standby could take over until it resumed; this way the takeover bound stays the lease plus one renew interval. H2
+   * serves a single JVM, which freezes whole.
+   */
+  static void boundIdle(Connection c, long leaseMs) throws SQLException {
+    if ("PostgreSQL".equals(c.getMetaData().getDatabaseProductName())) {
+      try (Statement s = c.createStatement()) {
+        s.execute("SET LOCAL idle_in_transaction_session_timeout = " + leaseMs);
+      }
+    }
+  }
+
+  /**
    * Takes the lease when it is free or expired (or still ours from before), bumping the token; the row is created on
    * first use. Returns the new token, or nothing when another relay holds the lease.
    */
   static OptionalLong acquire(Connection c, String service, String holder, long leaseMs) throws SQLException {
+    boundIdle(c, leaseMs);
     try (PreparedStatement ps = c.prepareStatement(
         "INSERT INTO outbox_relay_lease (service, token, expires_at) VALUES (?, 0, 0) ON CONFLICT DO NOTHING")) {
       ps.setString(1, service);
@@ -56,6 +72,7 @@ final class LeaseStore {
 
   /** Extends the lease; false when it is no longer ours (taken over since). */
   static boolean renew(Connection c, String service, String holder, long token, long leaseMs) throws SQLException {
+    boundIdle(c, leaseMs);
     try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_relay_lease SET expires_at = " + NOW + " + ?"
         + " WHERE service = ? AND holder = ? AND token = ?")) {
       ps.setLong(1, leaseMs);
@@ -67,7 +84,9 @@ final class LeaseStore {
   }
 
   /** Lets the lease expire now, so a standby takes it at its next attempt; false when it was no longer ours. */
-  static boolean release(Connection c, String service, String holder, long token) throws SQLException {
+  static boolean release(Connection c, String service, String holder, long token, long leaseMs)
+      throws SQLException {
+    boundIdle(c, leaseMs);
     try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_relay_lease SET expires_at = " + NOW
         + " WHERE service = ? AND holder = ? AND token = ?")) {
       ps.setString(1, service);
@@ -81,7 +100,8 @@ final class LeaseStore {
    * Locks the lease row until the commit if the token is still current; false when it is not. A takeover then waits
    * for this transaction, so whatever it records commits before the new token exists, never after.
    */
-  static boolean hold(Connection c, String service, long token) throws SQLException {
+  static boolean hold(Connection c, String service, long token, long leaseMs) throws SQLException {
+    boundIdle(c, leaseMs);
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT token FROM outbox_relay_lease WHERE service = ? AND token = ? FOR UPDATE")) {
       ps.setString(1, service);

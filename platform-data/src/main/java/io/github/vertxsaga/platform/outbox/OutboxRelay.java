@@ -142,7 +142,7 @@ public final class OutboxRelay extends VerticleBase {
       return Future.succeededFuture();
     }
     return database.inTransaction(c -> {
-      if (!LeaseStore.hold(c, serviceName, token)) {
+      if (!LeaseStore.hold(c, serviceName, token, settings.leaseMs())) {
         return false;
       }
       OutboxStore.markDelivered(c, outcome.delivered, serviceName, token);

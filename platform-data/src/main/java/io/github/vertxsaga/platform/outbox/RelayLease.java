@@ -85,7 +85,7 @@ final class RelayLease {
       }
       long held = token;
       token = 0;
-      return database.inTransaction(c -> LeaseStore.release(c, service, holder, held))
+      return database.inTransaction(c -> LeaseStore.release(c, service, holder, held, leaseMs))
           .onSuccess(released -> log.info("outbox relay of {} stepped down (lease token {} {})", service, held,
               released ? "released" : "already taken over"))
           .onFailure(e -> log.warn("outbox relay of {} stepped down; its lease token {} was not released and expires "

@@ -5,6 +5,7 @@ import static io.github.vertxsaga.platform.testing.Eventually.until;
 import static io.github.vertxsaga.platform.testing.Eventually.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.vertxsaga.events.EventEnvelope;
 import io.github.vertxsaga.platform.config.Env;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -61,14 +63,14 @@ class LeaseStoreTest extends OnEveryDatabase {
     assertThat(held.expiresAt()).as("expiry in the database's clock").isBetween(now, now + LONG_LEASE_MS);
     assertThat(held.acquiredAt()).isBetween(now - LONG_LEASE_MS, now);
 
-    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-a", 1))).isTrue();
+    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-a", 1, LONG_LEASE_MS))).isTrue();
     assertThat(acquire("relay-b", LONG_LEASE_MS)).as("taken once released").hasValue(2);
     assertThat(succeeds(c -> LeaseStore.renew(c, SERVICE, "relay-a", 1, LONG_LEASE_MS)))
         .as("the old holder's renewal").isFalse();
-    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-a", 1))).as("the old holder's release")
+    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-a", 1, LONG_LEASE_MS))).as("the old holder's release")
         .isFalse();
-    assertThat(succeeds(c -> LeaseStore.hold(c, SERVICE, 1))).as("the old token still current").isFalse();
-    assertThat(succeeds(c -> LeaseStore.hold(c, SERVICE, 2))).as("the new token current").isTrue();
+    assertThat(succeeds(c -> LeaseStore.hold(c, SERVICE, 1, LONG_LEASE_MS))).as("the old token still current").isFalse();
+    assertThat(succeeds(c -> LeaseStore.hold(c, SERVICE, 2, LONG_LEASE_MS))).as("the new token current").isTrue();
   }
 
   @ParameterizedTest(name = "on {0}")
@@ -97,7 +99,7 @@ class LeaseStoreTest extends OnEveryDatabase {
     long firstId = bed.row(first).id();
     long secondId = bed.row(second).id();
     assertThat(acquire("relay-a", LONG_LEASE_MS)).hasValue(1);
-    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-a", 1))).isTrue();
+    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-a", 1, LONG_LEASE_MS))).isTrue();
     assertThat(acquire("relay-b", LONG_LEASE_MS)).hasValue(2);
 
     assertThat(bed.markDelivered(List.of(firstId, secondId), 1)).as("rows marked under the old token").isZero();
@@ -122,9 +124,9 @@ class LeaseStoreTest extends OnEveryDatabase {
     bed = OutboxBed.open(vertx, kind, "lease-race");
     EventEnvelope first = bed.emit("order-race", 1);
     assertThat(acquire("relay-a", LONG_LEASE_MS)).hasValue(1);
-    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-a", 1))).as("free for a takeover").isTrue();
+    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-a", 1, LONG_LEASE_MS))).as("free for a takeover").isTrue();
     try (Connection record = connection()) {
-      assertThat(LeaseStore.hold(record, SERVICE, 1)).isTrue();
+      assertThat(LeaseStore.hold(record, SERVICE, 1, LONG_LEASE_MS)).isTrue();
       Future<OptionalLong> takeover = bed.database.inTransaction(
           c -> LeaseStore.acquire(c, SERVICE, "relay-b", LONG_LEASE_MS));
       awaitLockWait(kind);
@@ -139,16 +141,43 @@ class LeaseStoreTest extends OnEveryDatabase {
 
     EventEnvelope third = bed.emit("order-race", 3);
     long thirdId = bed.row(third).id();
-    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-b", 2))).isTrue();
+    assertThat(succeeds(c -> LeaseStore.release(c, SERVICE, "relay-b", 2, LONG_LEASE_MS))).isTrue();
     try (Connection takeover = connection()) {
       assertThat(LeaseStore.acquire(takeover, SERVICE, "relay-c", LONG_LEASE_MS)).hasValue(3);
-      Future<Boolean> record = bed.database.inTransaction(c -> LeaseStore.hold(c, SERVICE, 2)
+      Future<Boolean> record = bed.database.inTransaction(c -> LeaseStore.hold(c, SERVICE, 2, LONG_LEASE_MS)
           && OutboxStore.markDelivered(c, List.of(thirdId), SERVICE, 2) == 1);
       awaitLockWait(kind);
       takeover.commit();
       assertThat(result(record)).as("the record that waited recorded").isFalse();
     }
     assertThat(bed.row(third).delivered()).isFalse();
+  }
+
+  @ParameterizedTest(name = "on {0}")
+  @MethodSource("databases")
+  @DisplayName("a relay frozen in the middle of its record holds up a takeover no longer than its lease, and its "
+      + "transaction is ended (PostgreSQL; an H2 database serves one JVM, which freezes whole)")
+  void frozenRecordDoesNotBlockTakeover(Kind kind, Vertx vertx) throws SQLException {
+    assumeTrue(kind == Kind.POSTGRES, "two processes share a PostgreSQL database only");
+    bed = OutboxBed.open(vertx, kind, "lease-frozen");
+    EventEnvelope event = bed.emit("order-frozen", 1);
+    long leaseMs = 1_000;
+    assertThat(acquire("relay-a", leaseMs)).hasValue(1);
+    try (Connection frozen = connection()) {
+      long started = System.nanoTime();
+      assertThat(LeaseStore.hold(frozen, SERVICE, 1, leaseMs)).isTrue(); // and then silence, as under SIGSTOP
+
+      long token = value("relay-b takes the lease", Duration.ofSeconds(15), () -> {
+        OptionalLong taken = acquire("relay-b", LONG_LEASE_MS);
+        return taken.isPresent() ? Optional.of(taken.getAsLong()) : Optional.empty();
+      });
+      long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      System.out.printf("takeover %d ms after the holder froze holding the lease row (lease %d ms)%n", tookMs, leaseMs);
+      assertThat(token).isEqualTo(2);
+      assertThatThrownBy(() -> OutboxStore.markDelivered(frozen, List.of(bed.row(event).id()), SERVICE, 1))
+          .as("the frozen relay's record, once it resumes").isInstanceOf(SQLException.class);
+    }
+    assertThat(bed.row(event).delivered()).isFalse();
   }
 
   /** A connection of its own with a transaction open, to hold a lock while the test starts a rival. */
