@@ -15,10 +15,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Whether the lease is still held is judged here by the JVM's monotonic clock, never by the database's expiry
  * compared with a wall clock: the lease counts as valid from the moment the last successful renewal was <em>sent</em>
- * (the database fixed the expiry later than that) until halfway between the next renewal and the expiry. A relay
- * whose renewals stop (its database unreachable, its JVM paused) therefore stops delivering before any other relay
- * can take over. A renewal that fails or finds the lease taken ends it at once. Runs on the relay's event loop; the
- * fields a test reads from its own thread are volatile.
+ * (the database fixed the expiry later than that) until half a renew interval before the lease would expire (2.5 s
+ * by default). A relay whose renewals stop (its database unreachable, its JVM paused) therefore stops delivering before
+ * any other relay can take over, while a renewal slowed down by a busy database (it queues behind the service's own
+ * work) still has 1.5 s to come back. A renewal that fails or finds the lease taken ends it at once.
+ * Runs on the relay's event loop; the fields a test reads from its own thread are volatile.
  */
 final class RelayLease {
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
@@ -46,7 +47,9 @@ final class RelayLease {
     this.service = service;
     this.leaseMs = settings.leaseMs();
     this.renewMs = settings.leaseRenewMs();
-    this.validNanos = TimeUnit.MILLISECONDS.toNanos(renewMs + (leaseMs - renewMs) / 2);
+    // Half a renew interval short of the expiry, or less when the interval is close to the lease, so that the lease
+    // always stays valid past the next renewal.
+    this.validNanos = TimeUnit.MILLISECONDS.toNanos(leaseMs - Math.min(renewMs, leaseMs - renewMs) / 2);
     this.onActive = onActive;
   }
 

@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * decides which one delivers, hands over when it stops or goes silent, and fences the one that lost it.
  */
 class RelayLeaseTest extends OnEveryDatabase {
-  /** A short lease: a silent relay stops delivering 1.2 s after its last renewal; another takes over after 2-2.4 s. */
+  /** A short lease: a silent relay stops delivering 1.8 s after its last renewal; another takes over after 2-2.4 s. */
   private static final OutboxSettings QUICK = OutboxBed.fastSettings(3).withLease(2_000, 400);
   /** What a loaded machine may add to the takeover bound, on top of the lease and one renew interval. */
   private static final long SLACK_MS = 2_000;
