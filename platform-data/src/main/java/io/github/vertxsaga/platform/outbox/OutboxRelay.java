@@ -9,7 +9,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.Lock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,20 +21,27 @@ import org.slf4j.LoggerFactory;
  * Delivers committed outbox rows over the clustered event bus, at least once and in order per (destination, order).
  *
  * <p>A row is marked delivered only after its consumer acknowledged it. Each pass reads every undelivered row from
- * the oldest, never "after the last id seen", so a transaction that commits late is still delivered. One relay per
- * service database is normally active, elected through a cluster lock that Hazelcast frees when its holder dies; the
- * lock is an optimisation only, since a second relay (during a split brain) causes duplicates the inboxes absorb.
+ * the oldest, never "after the last id seen", so a transaction that commits late is still delivered.
+ *
+ * <p>One relay per service is active: the holder of the service's lease in its own database ({@link RelayLease}),
+ * not of a Hazelcast lock. vertx-hazelcast's locks are plain map entries, so any process that joins the cluster could
+ * take every service's lock and stop all delivery, and a partitioned cluster can grant one twice. The database is
+ * the authority on the service's own data, partition or not: whoever cannot reach it cannot deliver anyway. Each
+ * takeover bumps a fencing token, and a pass records its deliveries and failures only if its token is still the
+ * current one, in the transaction that writes them. A relay that lost its lease mid-pass (frozen, then resumed) may
+ * still send an event it had in hand, which the consumer's inbox absorbs, but it records nothing: the new holder
+ * delivers those rows again. A standby takes over at most {@code OUTBOX_LEASE_MS + OUTBOX_LEASE_RENEW_MS} (4 s by
+ * default) after the active relay died, and at its next attempt after the active relay stopped.
  */
 public final class OutboxRelay extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
   private static final Logger events = LoggerFactory.getLogger("events");
-  private static final long LEADERSHIP_RETRY_MS = 1_000;
 
   private final Database database;
   private final String serviceName;
   private final OutboxSettings settings;
   private final OutboxMetrics metrics;
-  private Lock leadership;
+  private RelayLease lease;
   private boolean stopping;
   private boolean running;
   private boolean again;
@@ -49,41 +55,25 @@ public final class OutboxRelay extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    lease = new RelayLease(vertx, database, serviceName, settings, this::pump);
     vertx.setPeriodic(settings.pollIntervalMs(), id -> pump());
-    tryToLead();
+    lease.start();
     return vertx.eventBus().consumer(Addresses.outboxWakeup(serviceName), message -> pump()).completion();
   }
 
   @Override
   public Future<?> stop() {
     stopping = true;
-    if (leadership != null) {
-      leadership.release();
-      log.info("outbox relay of {} stepped down", serviceName);
-    }
-    return Future.succeededFuture();
+    return lease.release();
   }
 
-  private void tryToLead() {
+  /** Runs one pass, or asks the running pass to go again; passes never overlap, and start only under a valid lease. */
+  void pump() {
     if (stopping) {
       return;
     }
-    vertx.sharedData().getLockWithTimeout("outbox-relay." + serviceName, LEADERSHIP_RETRY_MS)
-        .onSuccess(lock -> {
-          if (stopping) {
-            lock.release();
-            return;
-          }
-          leadership = lock;
-          log.info("outbox relay of {} is active on this node", serviceName);
-          pump();
-        })
-        .onFailure(e -> vertx.setTimer(LEADERSHIP_RETRY_MS, id -> tryToLead()));
-  }
-
-  /** Runs one pass, or asks the running pass to go again; passes never overlap. */
-  void pump() {
-    if (leadership == null || stopping) {
+    long token = lease.validToken();
+    if (token == 0) {
       return;
     }
     if (running) {
@@ -92,7 +82,7 @@ public final class OutboxRelay extends VerticleBase {
     }
     running = true;
     again = false;
-    pass().onComplete(ar -> {
+    pass(token).onComplete(ar -> {
       running = false;
       if (ar.failed()) {
         log.warn("outbox relay pass failed, retrying on the next poll: {}", ar.cause().toString());
@@ -103,7 +93,7 @@ public final class OutboxRelay extends VerticleBase {
   }
 
   /** Delivers what is due; true when the batch was full and more rows may be waiting. */
-  private Future<Boolean> pass() {
+  private Future<Boolean> pass(long token) {
     long now = System.currentTimeMillis();
     return database.read(c -> OutboxStore.due(c, now, settings.batchSize()))
         .compose(rows -> {
@@ -113,16 +103,20 @@ public final class OutboxRelay extends VerticleBase {
                 .add(row);
           }
           Outcome outcome = new Outcome();
-          List<Future<Void>> deliveries = streams.values().stream().map(stream -> deliverInOrder(stream, 0, outcome)).toList();
+          List<Future<Void>> deliveries = streams.values().stream()
+              .map(stream -> deliverInOrder(stream, 0, token, outcome)).toList();
           return Future.join(deliveries)
-              .transform(ignored -> record(outcome))
+              .transform(ignored -> record(token, outcome))
               .map(v -> rows.size() == settings.batchSize() && !outcome.delivered.isEmpty());
         });
   }
 
-  /** Delivers one stream's rows one after another; stops at the first failure to keep the order. */
-  private Future<Void> deliverInOrder(List<OutboxRow> rows, int index, Outcome outcome) {
-    if (index == rows.size()) {
+  /**
+   * Delivers one stream's rows one after another; stops at the first failure to keep the order, and as soon as the
+   * lease is no longer known valid (the rest waits for whoever holds it).
+   */
+  private Future<Void> deliverInOrder(List<OutboxRow> rows, int index, long token, Outcome outcome) {
+    if (index == rows.size() || lease.validToken() != token) {
       return Future.succeededFuture();
     }
     OutboxRow row = rows.get(index);
@@ -132,34 +126,46 @@ public final class OutboxRelay extends VerticleBase {
         .compose(reply -> {
           outcome.delivered.add(row.id());
           events.debug("delivered {} to={} reply={}", envelope.logLine(), row.destination(), reply.body());
-          return deliverInOrder(rows, index + 1, outcome);
+          return deliverInOrder(rows, index + 1, token, outcome);
         }, failure -> {
           outcome.failed.add(new Failed(row, envelope, failure));
           return Future.succeededFuture();
         });
   }
 
-  private Future<Void> record(Outcome outcome) {
+  /**
+   * Records the pass's outcome in one transaction that first locks the lease row under the pass's token, so a
+   * takeover either waits for it or leaves it nothing to record.
+   */
+  private Future<Void> record(long token, Outcome outcome) {
     if (outcome.delivered.isEmpty() && outcome.failed.isEmpty()) {
       return Future.succeededFuture();
     }
     return database.inTransaction(c -> {
+      if (!LeaseStore.hold(c, serviceName, token, settings.leaseMs())) {
+        return false;
+      }
+      OutboxStore.markDelivered(c, outcome.delivered, serviceName, token);
       long now = System.currentTimeMillis();
-      if (!outcome.delivered.isEmpty()) {
-        OutboxStore.markDelivered(c, outcome.delivered, now);
-      }
       for (Failed failed : outcome.failed) {
-        recordFailure(c, failed, now);
+        recordFailure(c, token, failed, now);
       }
-      return null;
-    }).onSuccess(v -> metrics.delivered(outcome.delivered.size())).mapEmpty();
+      return true;
+    }).onSuccess(recorded -> {
+      if (recorded) {
+        metrics.delivered(outcome.delivered.size());
+      } else {
+        lease.fenced(token, outcome.delivered.size() + outcome.failed.size());
+      }
+    }).mapEmpty();
   }
 
   /**
    * A consumer that answered with a failure counts towards parking the event; a consumer that is down or slow
    * (no handler, timeout) does not, so events wait for a stopped service instead of being dead-lettered.
    */
-  private void recordFailure(java.sql.Connection c, Failed failed, long now) throws java.sql.SQLException {
+  private void recordFailure(java.sql.Connection c, long token, Failed failed, long now)
+      throws java.sql.SQLException {
     OutboxRow row = failed.row;
     boolean consumerFailed = failed.cause instanceof ReplyException reply
         && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE;
@@ -167,14 +173,14 @@ public final class OutboxRelay extends VerticleBase {
     int failures = row.failures() + (consumerFailed ? 1 : 0);
     String error = failed.cause.getMessage() == null ? failed.cause.toString() : failed.cause.getMessage();
     if (failures >= settings.maxFailures()) {
-      OutboxStore.markFailed(c, row.id(), attempts, failures, now, now, error);
+      OutboxStore.markFailed(c, serviceName, token, row.id(), attempts, failures, now, now, error);
       metrics.deadLettered();
       events.error("dead-lettered {} to={} after {} failures: {}", failed.envelope.logLine(), row.destination(),
           failures, error);
       return;
     }
     long delay = backoff(attempts);
-    OutboxStore.markFailed(c, row.id(), attempts, failures, now + delay, null, error);
+    OutboxStore.markFailed(c, serviceName, token, row.id(), attempts, failures, now + delay, null, error);
     events.warn("delivery failed {} to={} attempt={} retry_in={}ms: {}", failed.envelope.logLine(), row.destination(),
         attempts, delay, error);
   }
@@ -183,6 +189,11 @@ public final class OutboxRelay extends VerticleBase {
   long backoff(int attempts) {
     long ceiling = Math.min(settings.backoffMaxMs(), settings.backoffBaseMs() << Math.min(attempts - 1, 20));
     return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+  }
+
+  /** The lease, for tests; null before the start. */
+  RelayLease lease() {
+    return lease;
   }
 
   private record Failed(OutboxRow row, EventEnvelope envelope, Throwable cause) {

@@ -3,7 +3,7 @@ package io.github.vertxsaga.platform.outbox;
 import io.github.vertxsaga.platform.config.Env;
 
 /**
- * How the outbox relay delivers and how long rows are kept.
+ * How the outbox relay delivers, how its lease is held and how long rows are kept.
  *
  * @param ackTimeoutMs      how long the relay waits for a consumer's acknowledgement ({@code OUTBOX_ACK_TIMEOUT_MS})
  * @param pollIntervalMs    fallback poll when no wake-up arrives ({@code OUTBOX_POLL_MS})
@@ -12,6 +12,10 @@ import io.github.vertxsaga.platform.config.Env;
  * @param backoffBaseMs     first retry delay; doubles per attempt, with jitter ({@code OUTBOX_BACKOFF_BASE_MS})
  * @param backoffMaxMs      retry delay cap ({@code OUTBOX_BACKOFF_MAX_MS})
  * @param retentionMs       delivered outbox rows and inbox rows older than this are purged ({@code OUTBOX_RETENTION_MS})
+ * @param leaseMs           how long the active relay's lease lasts past its last renewal ({@code OUTBOX_LEASE_MS})
+ * @param leaseRenewMs      how often the active relay renews its lease, and a standby tries to take it
+ *                          ({@code OUTBOX_LEASE_RENEW_MS}); less than {@code leaseMs}. A standby takes over at most
+ *                          {@code leaseMs + leaseRenewMs} after the active relay died
  */
 public record OutboxSettings(
     long ackTimeoutMs,
@@ -20,7 +24,25 @@ public record OutboxSettings(
     int maxFailures,
     long backoffBaseMs,
     long backoffMaxMs,
-    long retentionMs) {
+    long retentionMs,
+    long leaseMs,
+    long leaseRenewMs) {
+  public static final long DEFAULT_LEASE_MS = 3_000;
+  public static final long DEFAULT_LEASE_RENEW_MS = 1_000;
+
+  public OutboxSettings {
+    if (leaseRenewMs >= leaseMs) {
+      throw new IllegalArgumentException("OUTBOX_LEASE_RENEW_MS (" + leaseRenewMs + ") must be less than "
+          + "OUTBOX_LEASE_MS (" + leaseMs + "): the lease would expire between two renewals");
+    }
+  }
+
+  /** With the default lease. */
+  public OutboxSettings(long ackTimeoutMs, long pollIntervalMs, int batchSize, int maxFailures, long backoffBaseMs,
+                        long backoffMaxMs, long retentionMs) {
+    this(ackTimeoutMs, pollIntervalMs, batchSize, maxFailures, backoffBaseMs, backoffMaxMs, retentionMs,
+        DEFAULT_LEASE_MS, DEFAULT_LEASE_RENEW_MS);
+  }
 
   public static OutboxSettings from(Env env) {
     return new OutboxSettings(
@@ -30,6 +52,14 @@ public record OutboxSettings(
         env.integer("OUTBOX_MAX_FAILURES", 8, 1, 1_000),
         env.longValue("OUTBOX_BACKOFF_BASE_MS", 100, 1, 600_000),
         env.longValue("OUTBOX_BACKOFF_MAX_MS", 5_000, 1, 3_600_000),
-        env.longValue("OUTBOX_RETENTION_MS", 7L * 24 * 3600 * 1000, 1_000, Long.MAX_VALUE));
+        env.longValue("OUTBOX_RETENTION_MS", 7L * 24 * 3600 * 1000, 1_000, Long.MAX_VALUE),
+        env.longValue("OUTBOX_LEASE_MS", DEFAULT_LEASE_MS, 200, 600_000),
+        env.longValue("OUTBOX_LEASE_RENEW_MS", DEFAULT_LEASE_RENEW_MS, 50, 300_000));
+  }
+
+  /** With another lease (tests). */
+  public OutboxSettings withLease(long leaseMs, long leaseRenewMs) {
+    return new OutboxSettings(ackTimeoutMs, pollIntervalMs, batchSize, maxFailures, backoffBaseMs, backoffMaxMs,
+        retentionMs, leaseMs, leaseRenewMs);
   }
 }

@@ -64,22 +64,35 @@ final class OutboxStore {
     return destination + '\u0000' + aggregateId;
   }
 
-  static void markDelivered(Connection c, List<Long> ids, long now) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET delivered_at = ? WHERE id = ?")) {
+  /**
+   * Marks rows delivered, at the database's time, under the relay's lease token, in one statement that also checks
+   * the token is still the service's current one: a relay that lost its lease records nothing (0 rows), its rows stay
+   * undelivered and the new holder delivers them again. Returns the rows marked.
+   */
+  static int markDelivered(Connection c, List<Long> ids, String service, long token) throws SQLException {
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    String placeholders = String.join(", ", java.util.Collections.nCopies(ids.size(), "?"));
+    try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET delivered_at = " + LeaseStore.NOW
+        + ", delivered_by = ? WHERE id IN (" + placeholders + ") AND delivered_at IS NULL AND " + LeaseStore.FENCE)) {
+      int i = 1;
+      ps.setLong(i++, token);
       for (long id : ids) {
-        ps.setLong(1, now);
-        ps.setLong(2, id);
-        ps.addBatch();
+        ps.setLong(i++, id);
       }
-      ps.executeBatch();
+      ps.setString(i++, service);
+      ps.setLong(i, token);
+      return ps.executeUpdate();
     }
   }
 
-  static void markFailed(Connection c, long id, int attempts, int failures, long nextAttemptAt, Long deadAt,
-                         String error) throws SQLException {
+  /** Records a failed attempt (and, with {@code deadAt}, parks the row), fenced by the lease token like a delivery. */
+  static void markFailed(Connection c, String service, long token, long id, int attempts, int failures,
+                         long nextAttemptAt, Long deadAt, String error) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
         UPDATE outbox SET attempts = ?, failures = ?, next_attempt_at = ?, dead_at = ?, last_error = ?
-        WHERE id = ? AND delivered_at IS NULL""")) {
+        WHERE id = ? AND delivered_at IS NULL AND\s""" + LeaseStore.FENCE)) {
       ps.setInt(1, attempts);
       ps.setInt(2, failures);
       ps.setLong(3, nextAttemptAt);
@@ -90,6 +103,8 @@ final class OutboxStore {
       }
       ps.setString(5, error.length() > 2000 ? error.substring(0, 2000) : error);
       ps.setLong(6, id);
+      ps.setString(7, service);
+      ps.setLong(8, token);
       ps.executeUpdate();
     }
   }

@@ -20,7 +20,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
@@ -34,6 +36,7 @@ final class OutboxBed implements AutoCloseable {
   final DatabaseSettings settings;
   final Database database;
   final TransactionalOutbox outbox;
+  private final Map<OutboxRelay, String> relays = new ConcurrentHashMap<>();
 
   private OutboxBed(Vertx vertx, DatabaseSettings settings, Database database) {
     this.vertx = vertx;
@@ -63,8 +66,16 @@ final class OutboxBed implements AutoCloseable {
     return new OutboxSettings(10_000, 50, 100, maxFailures, 10, 200, 86_400_000L);
   }
 
-  void startRelay(OutboxSettings settings) {
-    result(vertx.deployVerticle(new OutboxRelay(database, SERVICE, settings, new OutboxMetrics("test"))));
+  /** Deploys a relay of the service; several may run, as the relays of several instances would. */
+  OutboxRelay startRelay(OutboxSettings settings) {
+    OutboxRelay relay = new OutboxRelay(database, SERVICE, settings, new OutboxMetrics("test"));
+    relays.put(relay, result(vertx.deployVerticle(relay)));
+    return relay;
+  }
+
+  /** Undeploys a relay, as a service instance that stops does. */
+  void stopRelay(OutboxRelay relay) {
+    result(vertx.undeploy(relays.remove(relay)));
   }
 
   static EventPayload placed(String orderId) {
@@ -101,7 +112,7 @@ final class OutboxBed implements AutoCloseable {
   }
 
   /** The outbox row of an event, as the relay left it. */
-  record Row(long id, int attempts, int failures, Long deliveredAt, Long deadAt, String lastError) {
+  record Row(long id, int attempts, int failures, Long deliveredAt, Long deadAt, String lastError, Long deliveredBy) {
     boolean delivered() {
       return deliveredAt != null;
     }
@@ -118,7 +129,8 @@ final class OutboxBed implements AutoCloseable {
   Optional<Row> rowIfAny(String eventId) {
     return result(database.read(c -> {
       try (PreparedStatement ps = c.prepareStatement("""
-          SELECT id, attempts, failures, delivered_at, dead_at, last_error FROM outbox WHERE event_id = ?""")) {
+          SELECT id, attempts, failures, delivered_at, dead_at, last_error, delivered_by
+          FROM outbox WHERE event_id = ?""")) {
         ps.setString(1, eventId);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
@@ -128,10 +140,61 @@ final class OutboxBed implements AutoCloseable {
           Long deliveredAt = rs.wasNull() ? null : delivered;
           long dead = rs.getLong(5);
           Long deadAt = rs.wasNull() ? null : dead;
-          return Optional.of(new Row(rs.getLong(1), rs.getInt(2), rs.getInt(3), deliveredAt, deadAt, rs.getString(6)));
+          String lastError = rs.getString(6);
+          long by = rs.getLong(7);
+          Long deliveredBy = rs.wasNull() ? null : by;
+          return Optional.of(new Row(rs.getLong(1), rs.getInt(2), rs.getInt(3), deliveredAt, deadAt, lastError,
+              deliveredBy));
         }
       }
     }));
+  }
+
+  /** The service's lease row as the relays left it. */
+  record Lease(String holder, long token, long expiresAt, long acquiredAt) {
+  }
+
+  Lease lease() {
+    return result(database.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT holder, token, expires_at, acquired_at FROM outbox_relay_lease WHERE service = ?")) {
+        ps.setString(1, SERVICE);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            throw new AssertionError("no lease row for " + SERVICE);
+          }
+          return new Lease(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+        }
+      }
+    }));
+  }
+
+  /** A delivered outbox row: when (the database's time) and under which lease token it was recorded. */
+  record Delivered(long id, String eventId, String aggregateId, long deliveredAt, long deliveredBy) {
+  }
+
+  /**
+   * Every delivered row in the order the relays recorded them: by delivered_at, then by token, since two records a
+   * millisecond apart at most cannot be told apart by their time.
+   */
+  List<Delivered> deliveredInOrder() {
+    return result(database.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement("""
+          SELECT id, event_id, aggregate_id, delivered_at, delivered_by FROM outbox
+          WHERE delivered_at IS NOT NULL ORDER BY delivered_at, delivered_by, id""");
+           ResultSet rs = ps.executeQuery()) {
+        List<Delivered> rows = new ArrayList<>();
+        while (rs.next()) {
+          rows.add(new Delivered(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5)));
+        }
+        return rows;
+      }
+    }));
+  }
+
+  /** What a relay holding {@code token} records after its consumers acknowledged the rows; returns the rows marked. */
+  int markDelivered(List<Long> ids, long token) {
+    return result(database.inTransaction(c -> OutboxStore.markDelivered(c, ids, SERVICE, token)));
   }
 
   /**
