@@ -191,6 +191,11 @@ public final class Topology {
     return Optional.ofNullable(databases.get(Service.INVENTORY));
   }
 
+  /** order-service's shared database, when its instances run on one (PostgreSQL), to check what it holds. */
+  public Optional<DatabaseSettings> orderDatabase() {
+    return Optional.ofNullable(databases.get(Service.ORDER));
+  }
+
   public List<ServiceProcess> inventories() {
     return List.copyOf(inventories);
   }

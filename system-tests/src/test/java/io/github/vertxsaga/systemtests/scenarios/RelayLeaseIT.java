@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.vertxsaga.platform.db.DatabaseSettings;
 import io.github.vertxsaga.platform.testing.TestDatabases;
-import io.github.vertxsaga.systemtests.process.Await;
+import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.systemtests.process.Invariants;
 import io.github.vertxsaga.systemtests.process.Ledger;
 import io.github.vertxsaga.systemtests.process.Load;
@@ -14,7 +14,7 @@ import io.github.vertxsaga.systemtests.process.Service;
 import io.github.vertxsaga.systemtests.process.ServiceProcess;
 import io.github.vertxsaga.systemtests.process.Shop;
 import io.github.vertxsaga.systemtests.process.Topology;
-import io.github.vertxsaga.systemtests.process.User;
+import io.github.vertxsaga.systemtests.User;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -83,7 +83,7 @@ class RelayLeaseIT {
     List<String> skus = restock(shop, "RL1");
     int mark = topology.ledger().mark();
     try (Load load = Load.start(shop, Load.Plan.of(6, 4_000, Duration.ofSeconds(120), skus).paced(40))) {
-      Await.until("orders stream in (60 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 60);
+      Eventually.until("orders stream in (60 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 60);
       Map<ServiceProcess, Long> gone = topology.goneCounts(holder);
       long killedAt = System.currentTimeMillis();
       holder.kill();
@@ -95,7 +95,7 @@ class RelayLeaseIT {
       long firstDelivery = awaitFirstDelivery(after);
       topology.awaitForgotten(holder, gone);
       int acceptedAfter = load.accepted();
-      Await.until("100 more orders after the takeover", Duration.ofSeconds(60),
+      Eventually.until("100 more orders after the takeover", Duration.ofSeconds(60),
           () -> load.accepted() >= acceptedAfter + 100);
       load.stop();
       load.await(Duration.ofSeconds(60));
@@ -133,25 +133,25 @@ class RelayLeaseIT {
     int mark = topology.ledger().mark();
     long duplicatesBefore = duplicates();
     try (Load load = Load.start(shop, Load.Plan.of(6, 4_000, Duration.ofSeconds(120), skus).paced(40))) {
-      Await.until("orders stream in (60 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 60);
+      Eventually.until("orders stream in (60 accepted)", Duration.ofSeconds(60), () -> load.accepted() >= 60);
       long frozenAt;
       Lease after;
       // Stock rows held: the holder has OrderPlaced events out, unacknowledged, when it freezes.
       try (StockLocks stall = StockLocks.take(topology.inventoryDatabase().orElseThrow(), skus)) {
-        Await.until("the holder has events out (20 orders pending)", Duration.ofSeconds(30),
+        Eventually.until("the holder has events out (20 orders pending)", Duration.ofSeconds(30),
             () -> pending(shop) >= 20);
         frozenAt = System.currentTimeMillis();
         holder.freeze();
         after = awaitTakeover(before);
       }
       long firstDelivery = awaitFirstDelivery(after);
-      Await.until("the holder has been frozen " + FROZEN_MS + " ms", Duration.ofSeconds(30),
+      Eventually.until("the holder has been frozen " + FROZEN_MS + " ms", Duration.ofSeconds(30),
           () -> System.currentTimeMillis() - frozenAt >= FROZEN_MS);
       holder.thaw();
       String lost = holder.awaitLog("outbox relay of order-service lost its lease (token " + before.token() + ")",
           Duration.ofSeconds(30));
       int acceptedAfter = load.accepted();
-      Await.until("100 more orders after the thaw", Duration.ofSeconds(60),
+      Eventually.until("100 more orders after the thaw", Duration.ofSeconds(60),
           () -> load.accepted() >= acceptedAfter + 100);
       load.stop();
       load.await(Duration.ofSeconds(60));
@@ -180,7 +180,7 @@ class RelayLeaseIT {
   }
 
   private static Lease awaitLease() {
-    return Await.value("an order-service relay holds the lease", Duration.ofSeconds(30), Duration.ofMillis(100),
+    return Eventually.value("an order-service relay holds the lease", Duration.ofSeconds(30), Duration.ofMillis(100),
         RelayLeaseIT::lease);
   }
 
@@ -193,13 +193,13 @@ class RelayLeaseIT {
 
   /** Polls closely, since the poll's delay adds to the times measured. */
   private static Lease awaitTakeover(Lease before) {
-    return Await.value("another relay takes the lease from token " + before.token(), Duration.ofSeconds(30),
+    return Eventually.value("another relay takes the lease from token " + before.token(), Duration.ofSeconds(30),
         Duration.ofMillis(20), () -> lease().filter(lease -> lease.token() > before.token()));
   }
 
   /** When the first row recorded under the lease's token was recorded, in the database's clock. */
   private static long awaitFirstDelivery(Lease lease) {
-    return Await.value("a delivery recorded under token " + lease.token(), Duration.ofSeconds(30),
+    return Eventually.value("a delivery recorded under token " + lease.token(), Duration.ofSeconds(30),
         Duration.ofMillis(20), () -> query("SELECT MIN(delivered_at) FROM outbox WHERE delivered_by = ?",
             lease.token(), rs -> {
               rs.next();
@@ -267,7 +267,7 @@ class RelayLeaseIT {
 
   /** The order-service whose log shows it took the lease's current token. */
   private static ServiceProcess holderOf(Lease lease) {
-    return Await.value("the order-service that holds lease token " + lease.token(), Duration.ofSeconds(30),
+    return Eventually.value("the order-service that holds lease token " + lease.token(), Duration.ofSeconds(30),
         Duration.ofMillis(100), () -> topology.orders().stream()
             .filter(order -> order.isAlive() && order.logContains(ACTIVE + lease.token() + ")")).findFirst());
   }
