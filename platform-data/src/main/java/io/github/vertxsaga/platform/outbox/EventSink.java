@@ -7,7 +7,7 @@ import java.sql.SQLException;
 /** Where a transaction emits its events: they are written to the outbox in that same transaction. */
 public interface EventSink {
   /**
-   * @param sequence the aggregate's version after this change, increasing per order
+   * @param sequence the aggregate's version after this change, increasing per aggregate
    */
   EventEnvelope emit(EventPayload payload, long sequence) throws SQLException;
 }

@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers committed outbox rows over the clustered event bus, at least once and in order per (destination, order).
+ * Delivers committed outbox rows over the clustered event bus, at least once and in order per (destination, aggregate).
  *
  * <p>A row is marked delivered only after its consumer acknowledged it. Each pass reads every undelivered row from
  * the oldest, never "after the last id seen", so a transaction that commits late is still delivered.

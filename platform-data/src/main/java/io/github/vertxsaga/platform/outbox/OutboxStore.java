@@ -33,7 +33,7 @@ final class OutboxStore {
 
   /**
    * The oldest undelivered rows that may go now, in id order (never "after the last id seen", so a late commit is
-   * not skipped). A row waiting for its retry holds back the later rows of its stream (destination and order), so
+   * not skipped). A row waiting for its retry holds back the later rows of its stream (destination and aggregate), so
    * the order per aggregate is kept; it does not hold back anything else, however many such rows there are.
    */
   static List<OutboxRow> due(Connection c, long now, int limit) throws SQLException {
