@@ -37,7 +37,6 @@ class ComposeFileTest {
   private static final String PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml";
   private static final List<String> SERVICE_INSTANCES =
       List.of("inventory-service-1", "inventory-service-2", "order-service-1", "order-service-2");
-  private static final Pattern README_VARIABLE = Pattern.compile("[A-Z][A-Z0-9_]*[A-Z0-9]");
   private static final Pattern READY_PORT = Pattern.compile(":(\\d+)/ready");
   private static final Pattern COPY_JAR = Pattern.compile("(?im)^\\s*COPY\\s+(?:--\\S+\\s+)*(\\S+\\.jar)\\s+\\S+");
   private static final Pattern MODULE = Pattern.compile("<module>([^<]+)</module>");
@@ -51,7 +50,7 @@ class ComposeFileTest {
   static void load() throws IOException {
     root = projectRoot();
     compose = yaml(root.resolve("docker-compose.yml"));
-    documented = readmeVariables(Files.readString(root.resolve("README.md")));
+    documented = ReadmeConfiguration.variables(Files.readString(root.resolve("README.md")));
   }
 
   @Test
@@ -316,27 +315,6 @@ class ComposeFileTest {
         .filter(variable -> !documented.contains(variable))
         .forEach(variable -> missing.add(name + " sets " + variable)));
     return missing;
-  }
-
-  /** The first column of the README table whose header starts with "variable". */
-  static Set<String> readmeVariables(String readme) {
-    Set<String> variables = new LinkedHashSet<>();
-    boolean inTable = false;
-    for (String line : readme.split("\n")) {
-      String trimmed = line.trim();
-      if (!trimmed.startsWith("|")) {
-        inTable = false;
-        continue;
-      }
-      String[] cells = trimmed.split("\\|");
-      String first = cells.length > 1 ? cells[1].trim() : "";
-      if (first.equalsIgnoreCase("variable")) {
-        inTable = true;
-      } else if (inTable && !first.matches("[-: ]*")) {
-        README_VARIABLE.matcher(first).results().forEach(m -> variables.add(m.group()));
-      }
-    }
-    return variables;
   }
 
   @Test

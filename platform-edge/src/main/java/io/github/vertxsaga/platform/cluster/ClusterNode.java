@@ -20,15 +20,19 @@ import java.net.UnknownHostException;
 import java.util.List;
 
 /**
- * A clustered Vert.x on Hazelcast, joined over TCP with an explicit member list.
+ * A clustered Vert.x on Hazelcast, joined over TCP with an explicit member list or, in Kubernetes, through the DNS name
+ * of a headless Service that lists every member's pod.
  *
  * <p>Hazelcast's defaults suit long-lived data grids, not services that restart: it waits 5 s before joining and keeps
- * a silent member for 60 s. Here a node joins at once and a member silent for 5 s is dropped, so the survivors and
- * the gateway forget a {@code kill -9}'d instance within 10 s.
+ * a silent member for 60 s. Here a node joins at once (through DNS: as soon as the name lists a peer, alone after 5 s
+ * at most) and a member silent for 5 s is dropped, so the survivors and the gateway forget a {@code kill -9}'d
+ * instance within 10 s.
  */
 public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, NodeCredentials credentials) {
 
   static final int PORT_RANGE = 20;
+  /** How long a node joining through DNS looks for peers before it starts alone; it stops at the first found. */
+  static final int DISCOVERY_WAIT_SECONDS = 5;
 
   /** Joins with {@code credentials} on the event bus: TLS both ways, a certificate of the CA required of every peer. */
   public static Future<ClusterNode> start(ClusterSettings settings, NodeCredentials credentials) {
@@ -40,8 +44,7 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings, address));
     VertxOptions options = new VertxOptions()
-        .setEventBusOptions(credentials.applyTo(
-            new EventBusOptions().setHost(address).setClusterPublicHost(address).setPort(0)))
+        .setEventBusOptions(credentials.applyTo(eventBusOptions(settings, address)))
         // HTTP server and client, event bus and pool metrics, scraped at /metrics in Prometheus format.
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
@@ -79,8 +82,25 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(settings.members());
+    switch (settings.join()) {
+      case TCP -> join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(settings.members());
+      case KUBERNETES_DNS -> {
+        // Hazelcast's discovery joiner looks for peers only for this long before a first join, not at all with 0: the
+        // pod would start a cluster of its own, merged 5 s later, and a merge gives the member a new identity.
+        config.setProperty("hazelcast.wait.seconds.before.join", String.valueOf(DISCOVERY_WAIT_SECONDS));
+        join.getTcpIpConfig().setEnabled(false);
+        // DNS lookup gives addresses only; each is tried on CLUSTER_PORT, where Hazelcast's default would be 5701.
+        join.getKubernetesConfig().setEnabled(true)
+            .setProperty("service-dns", settings.serviceDns())
+            .setProperty("service-port", String.valueOf(settings.port()));
+      }
+    }
     return config;
+  }
+
+  /** The event bus on the advertised address; a fixed port ({@code EVENTBUS_PORT}) is one a firewall can open. */
+  static EventBusOptions eventBusOptions(ClusterSettings settings, String address) {
+    return new EventBusOptions().setHost(address).setClusterPublicHost(address).setPort(settings.eventBusPort());
   }
 
   public String nodeId() {

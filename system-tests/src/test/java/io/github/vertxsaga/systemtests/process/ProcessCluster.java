@@ -46,8 +46,9 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
   /** Seeds listed in {@code CLUSTER_MEMBERS}: the first ports of the block, enough for every process of a test. */
   static final int SEEDS = 6;
   /** The environment of the test JVM that must not leak into a process's configuration. */
-  private static final List<String> CONFIGURATION_PREFIXES = List.of("CLUSTER_", "HTTP_PORT", "DB_", "SHUTDOWN_GRACE_MS",
-      "OUTBOX_", "FAULT_", "GATEWAY_", "BREAKER_", "DISCOVERY_", "ORDER_", "LOG_LEVEL", "JWT_", "AUTH_", "RATE_LIMIT_");
+  private static final List<String> CONFIGURATION_PREFIXES = List.of("CLUSTER_", "EVENTBUS_", "HTTP_PORT", "DB_",
+      "SHUTDOWN_GRACE_MS", "OUTBOX_", "FAULT_", "GATEWAY_", "BREAKER_", "DISCOVERY_", "ORDER_", "LOG_LEVEL", "JWT_",
+      "AUTH_", "RATE_LIMIT_");
   /**
    * Rate limits no test reaches unless it sets its own: load loops send hundreds of requests a second as one user,
    * and every request of a test comes from the same address.
