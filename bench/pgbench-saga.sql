@@ -34,7 +34,9 @@ COMMIT;
 
 -- order-service relay: OrderPlaced acknowledged
 BEGIN;
-UPDATE orders.outbox SET delivered_at = :now WHERE id = :placed_row;
+UPDATE orders.outbox SET delivered_at = CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT), delivered_by = 1
+  WHERE id IN (:placed_row) AND delivered_at IS NULL
+  AND EXISTS (SELECT 1 FROM orders.outbox_relay_lease WHERE service = 'order-service' AND token = 1);
 COMMIT;
 
 -- order-service inbox: record the event, settle the order CONFIRMED (OrderConfirmed has no destination: no row)
@@ -48,5 +50,7 @@ COMMIT;
 
 -- inventory-service relay: InventoryReserved acknowledged
 BEGIN;
-UPDATE inventory.outbox SET delivered_at = :now WHERE id = :reserved_row;
+UPDATE inventory.outbox SET delivered_at = CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT), delivered_by = 1
+  WHERE id IN (:reserved_row) AND delivered_at IS NULL
+  AND EXISTS (SELECT 1 FROM inventory.outbox_relay_lease WHERE service = 'inventory-service' AND token = 1);
 COMMIT;

@@ -33,7 +33,7 @@ public final class Http {
   private static final HttpClient CLIENT = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
       .sslContext(TestCertificates.sslContext("operator"))
-      .connectTimeout(Duration.ofSeconds(2))
+      .connectTimeout(Duration.ofSeconds(10)) // a TLS handshake with a cold JVM on a loaded machine
       .build();
 
   private Http() {

@@ -80,7 +80,9 @@ class PgbenchScriptTest {
           .collect(Collectors.toSet()));
       assertThat(migrations).as("migrations of " + service + " on the class path").isNotEmpty();
       assertThat(shapes.get(schema)).as("statements in the compiled classes of " + service)
-          .contains(SqlShape.of("UPDATE outbox SET delivered_at = ? WHERE id = ?"));
+          .contains(SqlShape.of("UPDATE outbox SET delivered_at = CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT), "
+              + "delivered_by = ? WHERE id IN (?) "
+              + "AND delivered_at IS NULL AND EXISTS (SELECT 1 FROM outbox_relay_lease WHERE service = ? AND token = ?)"));
     });
   }
 

@@ -35,7 +35,9 @@ final class SqlShape {
         continue;
       }
       boolean nullValue = token.equalsIgnoreCase("null") && !previousIs(tokens, "is") && !previousIs(tokens, "not");
+      // \u0001 is where javac's string-concatenation recipe takes a runtime value (an IN list of placeholders).
       boolean value = token.startsWith("'") || Character.isDigit(token.charAt(0)) || token.equals("?")
+          || token.equals("\u0001")
           || (token.startsWith(":") && token.length() > 1 && !token.equals("::")) || nullValue;
       tokens.add(value ? "?" : token.toLowerCase(Locale.ROOT));
       fold(tokens);
