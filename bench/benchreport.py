@@ -223,7 +223,12 @@ def markdown(doc):
       f"{s.get('warmup_s', '?')} s warm-up then {s.get('duration_s', '?')} s measured, one target after the other. "
       f"Proxies: the gateway ({s.get('gateway_instances', '?')} event loops), nginx ({s.get('workers', '?')} workers, "
       f"`upstream` round-robin, `keepalive 64`), HAProxy ({s.get('workers', '?')} threads, `balance roundrobin`, "
-      f"`http-reuse always`); \"direct\" spreads the wrk threads over the two instances. The services verify the token "
+      f"`http-reuse always`); \"direct\" spreads the wrk threads over the two instances. wrk speaks plain HTTP to "
+      f"the gateway and the proxies; every hop to a service is HTTPS with a client certificate of the deployment's "
+      f"CA (`CLUSTER_TLS=on`, as bin/run runs the system): the gateway presents its own, nginx, HAProxy and direct "
+      f"wrk the `operator` one (wrk through bench/wrk-client-cert.c), each checks the instance's certificate "
+      f"against the CA and the name `inventory-service`, and keeps its connections alive and (nginx, HAProxy) its "
+      f"TLS sessions, so a handshake is rare. The services verify the token "
       f"in every case; nginx and HAProxy pass it through. \"gateway, no JWT\" is the same gateway jar with the token "
       f"verifier replaced on its class path by one that accepts any bearer token without looking at it "
       f"(bench/java/, never in the product jar): it shows what verification at the edge costs, everything else equal. "
@@ -355,7 +360,8 @@ def markdown(doc):
     w("")
     w("All JVMs spawned at once (as bin/run does) with fresh databases; times after the spawn. The phases come from "
       "each JVM's log (the first line of each: `starting`, Hazelcast's member list, `database ready`, `ready in`); "
-      "the last column is the first 200 of its `/ready`, polled every 20 ms. The gateway has no database.")
+      "the last column is the first 200 of its `/ready` (a service's on its `OPS_PORT`), polled every 20 ms. The "
+      "gateway has no database. Every JVM runs with TLS on, as bin/run runs it.")
     w("")
     phase_names = ["main() reached", "cluster joined", "database migrated", "ready"]
     w("| system | JVM | " + " | ".join(phase_names) + " | `/ready` answers 200 |")
