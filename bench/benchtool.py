@@ -702,6 +702,12 @@ def cmd_saga(args):
     saga = Saga(args)
     out = {"database": args.database, "steps": [], "skus": args.skus}
     best, flat = None, 0
+    if args.warmup > 0:
+        first = int(args.steps.split(",")[0])
+        say(f"  warm-up: {first} in flight for {args.warmup} s, not recorded")
+        saga.closed_step("warmup", first, args.warmup)
+        out["warmup"] = {"connections": first, "duration_s": args.warmup}
+        time.sleep(1)
     for connections in [int(c) for c in args.steps.split(",")]:
         step = saga.closed_step(f"c{connections}", connections, args.duration)
         out["steps"].append(step)
@@ -977,6 +983,8 @@ def main():
     p.add_argument("--order-timeout", type=float, default=15, help="how long a client waits for its order")
     p.add_argument("--paced", default="", help="comma-separated paced rates (orders/s) after the steps")
     p.add_argument("--paced-connections", type=int, default=64)
+    p.add_argument("--warmup", type=int, default=0,
+                   help="seconds of an unrecorded step at the first step's number in flight, before the steps")
     p.add_argument("--skus", type=int, default=100)
     p.add_argument("--pid", action="append", help="name=pid, CPU accounted per name")
     p.add_argument("--pg-database", action="append", help="PostgreSQL databases whose backends' CPU is accounted")
