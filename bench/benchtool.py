@@ -887,7 +887,7 @@ def cmd_note(args):
 
 
 STARTUP_PHASES = [  # (phase, the first log line that ends it)
-    ("main() reached", r"\] (ServiceHost|Gateway) - starting "),
+    ("main() reached", r"\] (NodeLifecycle|ServiceHost|Gateway) - starting "),
     ("cluster joined", r"\] ClusterService - "),
     ("database migrated", r"\] Database - database ready"),
     ("ready", r"(ready in \d+ ms|gateway listening on port)"),
