@@ -469,13 +469,16 @@ def tls_markdown(doc, w):
     if not tls.get("proxy") and not tls.get("saga"):
         return
     s6 = tls.get("saga")
+    warmup = ((s6 or {}).get("warmup") or {}).get("steps", [])
     w("## 6. The cost of TLS")
     w("")
     w("The PostgreSQL system started again in the same run, every JVM with `CLUSTER_TLS=off` (plain event bus and "
       "API ports, no certificates; for development only), on fresh databases, warmed up as in section 1; then the "
       "gateway and direct runs of section 1, as many of them (the better kept), and the saga"
-      + (f" at {s6['connections']} in flight, the number of its peak with TLS on, after an unrecorded step as long at "
-         f"that number" if s6 else "")
+      + (f" at {s6['connections']} in flight, the number of its peak with TLS on, " + (
+          f"after the steps that came before the peak there ({', '.join(map(str, warmup))} in flight, unrecorded), "
+          f"so that both systems' JVMs had placed as many orders before the step compared" if warmup else
+          "its first step there too") if s6 else "")
       + ", with one inventory-service as in section 2. *TLS on* is sections 1 and 2. The client's hop to the gateway "
       "is plain HTTP in both; with TLS on, the gateway's connections to the services and the event bus are mutual "
       "TLS, and direct wrk calls the services over HTTPS with a client certificate. The saga with TLS on ran on "

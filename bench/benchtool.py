@@ -702,12 +702,13 @@ def cmd_saga(args):
     saga = Saga(args)
     out = {"database": args.database, "steps": [], "skus": args.skus}
     best, flat = None, 0
-    if args.warmup > 0:
-        first = int(args.steps.split(",")[0])
-        say(f"  warm-up: {first} in flight for {args.warmup} s, not recorded")
-        saga.closed_step("warmup", first, args.warmup)
-        out["warmup"] = {"connections": first, "duration_s": args.warmup}
+    warmup = [int(c) for c in (args.warmup_steps or "").split(",") if c]
+    for connections in warmup:
+        say("  warm-up, not recorded:")
+        saga.closed_step("warmup", connections, args.duration)
         time.sleep(1)
+    if warmup:
+        out["warmup"] = {"steps": warmup, "duration_s": args.duration}
     for connections in [int(c) for c in args.steps.split(",")]:
         step = saga.closed_step(f"c{connections}", connections, args.duration)
         out["steps"].append(step)
@@ -983,8 +984,8 @@ def main():
     p.add_argument("--order-timeout", type=float, default=15, help="how long a client waits for its order")
     p.add_argument("--paced", default="", help="comma-separated paced rates (orders/s) after the steps")
     p.add_argument("--paced-connections", type=int, default=64)
-    p.add_argument("--warmup", type=int, default=0,
-                   help="seconds of an unrecorded step at the first step's number in flight, before the steps")
+    p.add_argument("--warmup-steps", default="",
+                   help="comma-separated numbers in flight of unrecorded steps (as long as the others) run first")
     p.add_argument("--skus", type=int, default=100)
     p.add_argument("--pid", action="append", help="name=pid, CPU accounted per name")
     p.add_argument("--pg-database", action="append", help="PostgreSQL databases whose backends' CPU is accounted")
