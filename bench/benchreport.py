@@ -33,8 +33,11 @@ def peak_rss(run_dir, phases):
     return peaks
 
 
-def ratio(a, b):
-    return round(a / b, 2) if a and b else None
+def ratio(a, b, digits=2):
+    return round(a / b, digits) if a and b else None
+
+
+TLS_OFF = "-tls-off"  # the suffix of section 6's fragments and phases: the system started with CLUSTER_TLS=off
 
 
 def build(run_dir):
@@ -93,15 +96,17 @@ def build(run_dir):
                               "lag_ms": pg["peak_step"]["outbox_lag_ms"]}
     doc["outbox"] = outbox
 
+    doc["tls"] = tls_cost(f, proxy, saga)
+
     # 4. cluster
-    doc["cluster"] = {"cold_start": {db: f.get(f"cold-start-{db}") for db in ("postgresql", "h2")
+    doc["cluster"] = {"cold_start": {db: f.get(f"cold-start-{db}") for db in ("postgresql", "postgresql" + TLS_OFF, "h2")
                                      if f.get(f"cold-start-{db}")},
                       "kill": f.get("kill")}
 
     # 5. memory
     phases = f.get("phases", {})
     memory = {"idle": (f.get("memory") or {}).get("snapshots", {})}
-    for system in ("postgresql", "h2"):
+    for system in ("postgresql", "postgresql" + TLS_OFF, "h2"):
         windows = [v for k, v in phases.items() if k.startswith(system + "-load")]
         if windows:
             memory.setdefault("peak", {})[system] = peak_rss(run_dir, windows)
@@ -109,6 +114,32 @@ def build(run_dir):
     doc["memory"] = memory
     doc["goals"] = goals(doc)
     return doc
+
+
+def tls_cost(f, proxy, saga):
+    """Section 6: the same runs with TLS on (sections 1 and 2) and off (the system started again without it)."""
+    tls = {"proxy": {}, "saga": None, "ratios": {}}
+    for name in ("gateway", "direct"):
+        on, off = proxy["runs"].get(name), f.get(f"proxy-{name}{TLS_OFF}")
+        if on and off:
+            tls["proxy"][name] = {"on": on, "off": off}
+            tls["ratios"][f"{name} req/s"] = ratio(on["rps"], off["rps"], 3)
+            tls["ratios"][f"{name} p99"] = ratio(on["latency_us"]["p99"], off["latency_us"]["p99"], 3)
+    on_saga, off_saga = saga.get("postgresql"), f.get(f"saga-postgresql{TLS_OFF}")
+    off_step = next((step for step in (off_saga or {}).get("steps", []) if step["name"] == off_saga.get("peak")), None)
+    on_step = next((step for step in (on_saga or {}).get("steps", [])
+                    if off_step and step["connections"] == off_step["connections"]), None)
+    if on_step and off_step:
+        tls["saga"] = {"connections": off_step["connections"], "on": on_step, "off": off_step,
+                       "warmup": off_saga.get("warmup")}
+        tls["ratios"]["saga completed/s"] = ratio(on_step["completed_per_s"], off_step["completed_per_s"], 3)
+    return tls
+
+
+def difference(on_over_off):
+    """0.93 -> "7.0 % less"."""
+    change = (1 - on_over_off) * 100
+    return f"{abs(change):.1f} % {'less' if change >= 0 else 'more'}"
 
 
 def goals(doc):
@@ -141,6 +172,8 @@ def goals(doc):
                      lambda v: v < 50, lambda v, worst=lag.get("max"): f"{v} ms (max {worst} ms)"))
     cold = doc.get("cluster", {}).get("cold_start", {})
     for db, c in cold.items():
+        if db.endswith(TLS_OFF):
+            continue  # shown in section 4; the goal is the product's, with TLS on
         value = c.get("first_proxied_answer_ms") or c.get("all_ready_ms")
         rows.append((f"Cold start to a routed request, whole system ({db})", "< 10 s",
                      value / 1000.0 if value else None, lambda v: v < 10, lambda v: f"{v:.1f} s"))
@@ -153,11 +186,25 @@ def goals(doc):
     peaks = doc.get("memory", {}).get("peak", {})
     worst = None
     for system, values in peaks.items():
+        if system.endswith(TLS_OFF):
+            continue
         for name, value in values.items():
             if worst is None or value > worst[1]:
                 worst = (f"{name}, {system}", value)
     rows.append(("RSS per service under load (worst)", "<= 256 MiB", worst[1] if worst else None,
                  lambda v: v <= 256, lambda v: f"{v:.0f} MiB ({worst[0]})"))
+    tls = doc.get("tls", {})
+    gateway, s6 = tls.get("proxy", {}).get("gateway"), tls.get("saga")
+    rows.append(("Gateway throughput, TLS on against off (section 6)", ">= 0.90x (at most 10 % less)",
+                 tls.get("ratios", {}).get("gateway req/s"), lambda v: v >= 0.9,
+                 lambda v: f"{v:.2f}x ({difference(v)}): {gateway['on']['rps']:.0f} against "
+                           f"{gateway['off']['rps']:.0f} req/s; p99 {gateway['on']['latency_us']['p99'] / 1000:.1f} "
+                           f"against {gateway['off']['latency_us']['p99'] / 1000:.1f} ms"))
+    in_flight = f", {s6['connections']} in flight" if s6 else ""
+    rows.append((f"Saga completed orders/s on PostgreSQL, TLS on against off (section 6{in_flight})",
+                 ">= 0.90x (at most 10 % less)", tls.get("ratios", {}).get("saga completed/s"), lambda v: v >= 0.9,
+                 lambda v: f"{v:.2f}x ({difference(v)}): {s6['on']['completed_per_s']:.0f} against "
+                           f"{s6['off']['completed_per_s']:.0f}/s"))
     result = []
     for goal, target, value, check, show in rows:
         result.append({"goal": goal, "target": target, "measured": value,
@@ -223,7 +270,12 @@ def markdown(doc):
       f"{s.get('warmup_s', '?')} s warm-up then {s.get('duration_s', '?')} s measured, one target after the other. "
       f"Proxies: the gateway ({s.get('gateway_instances', '?')} event loops), nginx ({s.get('workers', '?')} workers, "
       f"`upstream` round-robin, `keepalive 64`), HAProxy ({s.get('workers', '?')} threads, `balance roundrobin`, "
-      f"`http-reuse always`); \"direct\" spreads the wrk threads over the two instances. The services verify the token "
+      f"`http-reuse always`); \"direct\" spreads the wrk threads over the two instances. wrk speaks plain HTTP to "
+      f"the gateway and the proxies; every hop to a service is HTTPS with a client certificate of the deployment's "
+      f"CA (`CLUSTER_TLS=on`, as bin/run runs the system): the gateway presents its own, nginx, HAProxy and direct "
+      f"wrk the `operator` one (wrk through bench/wrk-client-cert.c), each checks the instance's certificate "
+      f"against the CA and the name `inventory-service`, and keeps its connections alive and (nginx, HAProxy) its "
+      f"TLS sessions, so a handshake is rare. The services verify the token "
       f"in every case; nginx and HAProxy pass it through. \"gateway, no JWT\" is the same gateway jar with the token "
       f"verifier replaced on its class path by one that accepts any bearer token without looking at it "
       f"(bench/java/, never in the product jar): it shows what verification at the edge costs, everything else equal. "
@@ -355,7 +407,8 @@ def markdown(doc):
     w("")
     w("All JVMs spawned at once (as bin/run does) with fresh databases; times after the spawn. The phases come from "
       "each JVM's log (the first line of each: `starting`, Hazelcast's member list, `database ready`, `ready in`); "
-      "the last column is the first 200 of its `/ready`, polled every 20 ms. The gateway has no database.")
+      "the last column is the first 200 of its `/ready` (a service's on its `OPS_PORT`), polled every 20 ms. The "
+      "gateway has no database. TLS is on but for the system marked tls-off (section 6).")
     w("")
     phase_names = ["main() reached", "cluster joined", "database migrated", "ready"]
     w("| system | JVM | " + " | ".join(phase_names) + " | `/ready` answers 200 |")
@@ -403,11 +456,70 @@ def markdown(doc):
         w(f"| {name} | " + " | ".join(fmt(snap.get(name), 0) for snap in memory.get("idle", {}).values()) + " | "
           + " | ".join(fmt(p.get(name), 0) for p in memory.get("peak", {}).values()) + " |")
     w("")
+    tls_markdown(doc, w)
     notes = os.path.join(BENCH_DIR, "profiling.md")
     if os.path.exists(notes):
         w(open(notes).read().rstrip())
         w("")
     return "\n".join(out) + "\n"
+
+
+def tls_markdown(doc, w):
+    tls = doc.get("tls") or {}
+    if not tls.get("proxy") and not tls.get("saga"):
+        return
+    s6 = tls.get("saga")
+    warmup = ((s6 or {}).get("warmup") or {}).get("steps", [])
+    w("## 6. The cost of TLS")
+    w("")
+    w("The PostgreSQL system started again in the same run, every JVM with `CLUSTER_TLS=off` (plain event bus and "
+      "API ports, no certificates; for development only), on fresh databases, warmed up as in section 1; then the "
+      "gateway and direct runs of section 1, as many of them (the better kept), and the saga"
+      + (f" at {s6['connections']} in flight, the number of its peak with TLS on, " + (
+          f"after the steps that came before the peak there ({', '.join(map(str, warmup))} in flight, unrecorded), "
+          f"so that both systems' JVMs had placed as many orders before the step compared" if warmup else
+          "its first step there too") if s6 else "")
+      + ", with one inventory-service as in section 2. *TLS on* is sections 1 and 2. The client's hop to the gateway "
+      "is plain HTTP in both; with TLS on, the gateway's connections to the services and the event bus are mutual "
+      "TLS, and direct wrk calls the services over HTTPS with a client certificate. The saga with TLS on ran on "
+      "databases that already held the orders of its earlier steps, without TLS on fresh ones, which may favour "
+      "TLS off. One run each on a shared machine: the load average before each run says how busy it was.")
+    w("")
+    w("| measurement | TLS off | TLS on | on/off |")
+    w("| --- | ---: | ---: | ---: |")
+
+    def row(label, off, on, digits=1, compared=True):
+        w(f"| {label} | {fmt(off, digits)} | {fmt(on, digits)} | {fmt(ratio(on, off, 3), 3) if compared else ''} |")
+
+    for name, label in (("gateway", "gateway (JWT verified)"), ("direct", "direct")):
+        pair = tls.get("proxy", {}).get(name)
+        if not pair:
+            continue
+        on, off = pair["on"], pair["off"]
+        row(f"{label}: req/s", off["rps"], on["rps"], 0)
+        for p in ("p50", "p99"):
+            row(f"{label}: {p} ms", off["latency_us"][p] / 1000, on["latency_us"][p] / 1000, 2)
+        if name == "gateway":
+            row(f"{label}: gateway CPU µs/req", off.get("proxy_cpu_us_per_request"),
+                on.get("proxy_cpu_us_per_request"), 0)
+        row(f"{label}: backends CPU µs/req", off.get("backend_cpu_us_per_request"),
+            on.get("backend_cpu_us_per_request"), 0)
+        row(f"{label}: load average before (1 min)", (off.get("load_average_before") or [None])[0],
+            (on.get("load_average_before") or [None])[0], 2, compared=False)
+    if s6:
+        on, off = s6["on"], s6["off"]
+        label = f"saga, {s6['connections']} in flight"
+        row(f"{label}: completed/s", off["completed_per_s"], on["completed_per_s"], 0)
+        row(f"{label}: POST p99 ms", off["post_latency_ms"]["p99"], on["post_latency_ms"]["p99"], 1)
+        for p in ("p50", "p99"):
+            row(f"{label}: accepted→CONFIRMED {p} ms", off["accepted_to_confirmed_ms"].get(p),
+                on["accepted_to_confirmed_ms"].get(p), 0)
+        for group in sorted(set(on["cpu_ms_per_order"]) | set(off["cpu_ms_per_order"])):
+            row(f"{label}: CPU {group} ms/order", off["cpu_ms_per_order"].get(group),
+                on["cpu_ms_per_order"].get(group), 2)
+        row(f"{label}: load average before (1 min)", (off.get("load_average_before") or [None])[0],
+            (on.get("load_average_before") or [None])[0], 2, compared=False)
+    w("")
 
 
 def fmt_ms(value):

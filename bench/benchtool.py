@@ -271,20 +271,26 @@ def log_lines_matching(path, pattern, after_ms):
 # ------------------------------------------------------------------------------------------------------- wrk
 
 def run_wrk(url, token, connections, duration_s, threads=2, rate=None, orders=False, addrs=None, skus=100,
-            out_path=None, label=""):
-    """Runs wrk with bench/wrk.lua and returns its JSON result plus req/s; bounded by duration + 30 s."""
+            out_path=None, label="", client_tls=None):
+    """Runs wrk with bench/wrk.lua and returns its JSON result plus req/s; bounded by duration + 30 s.
+
+    client_tls: (certificate, key, bench/wrk-client-cert.c built) for an https URL whose server requires a client
+    certificate, which wrk then presents on every connection."""
     out_path = out_path or f"/tmp/bench-wrk-{os.getpid()}.json"
     threads = max(1, min(threads, connections))
     env = dict(os.environ, BENCH_TOKEN=token, BENCH_OUT=out_path, BENCH_THREADS=str(threads), BENCH_SKUS=str(skus))
-    env.pop("BENCH_RATE", None)
-    env.pop("BENCH_ORDERS", None)
-    env.pop("BENCH_ADDRS", None)
+    for name in ("BENCH_RATE", "BENCH_ORDERS", "BENCH_ADDRS", "BENCH_TLS_CERT", "BENCH_TLS_KEY"):
+        env.pop(name, None)
     if rate:
         env["BENCH_RATE"] = str(rate)
     if orders:
         env["BENCH_ORDERS"] = "1"
     if addrs:
         env["BENCH_ADDRS"] = addrs
+    if client_tls:
+        cert, key, preload = client_tls
+        env.update(BENCH_TLS_CERT=cert, BENCH_TLS_KEY=key,
+                   LD_PRELOAD=" ".join(p for p in (preload, env.get("LD_PRELOAD")) if p))
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--timeout", "10s", "-s", WRK_SCRIPT, url]
     if os.path.exists(out_path):
         os.remove(out_path)
@@ -407,8 +413,10 @@ def cmd_rss_sampler(args):
 def cmd_proxy_run(args):
     """One section-1 measurement: warm-up, then the measured run, with the CPU used by the proxy's processes."""
     token = open(args.token_file).read().strip()
+    client_tls = (args.client_cert, args.client_key, args.wrk_preload) if args.client_cert else None
     if args.warmup > 0:
-        run_wrk(args.url, token, args.connections, args.warmup, rate=args.rate, addrs=args.addrs, label=args.name)
+        run_wrk(args.url, token, args.connections, args.warmup, rate=args.rate, addrs=args.addrs, label=args.name,
+                client_tls=client_tls)
     proxy_pids = [int(p) for p in (args.proxy_pid or [])]
 
     def pids():
@@ -423,7 +431,7 @@ def cmd_proxy_run(args):
     load_before = load_average()
     meter.start()
     result = run_wrk(args.url, token, args.connections, args.duration, rate=args.rate, addrs=args.addrs,
-                     label=args.name)
+                     label=args.name, client_tls=client_tls)
     cpu = meter.stop()
     result["cpu_ms"] = cpu
     result["proxy_cpu_us_per_request"] = round(cpu["proxy"] * 1000 / max(1, result["requests"]), 1) \
@@ -694,6 +702,13 @@ def cmd_saga(args):
     saga = Saga(args)
     out = {"database": args.database, "steps": [], "skus": args.skus}
     best, flat = None, 0
+    warmup = [int(c) for c in (args.warmup_steps or "").split(",") if c]
+    for connections in warmup:
+        say("  warm-up, not recorded:")
+        saga.closed_step("warmup", connections, args.duration)
+        time.sleep(1)
+    if warmup:
+        out["warmup"] = {"steps": warmup, "duration_s": args.duration}
     for connections in [int(c) for c in args.steps.split(",")]:
         step = saga.closed_step(f"c{connections}", connections, args.duration)
         out["steps"].append(step)
@@ -873,7 +888,7 @@ def cmd_note(args):
 
 
 STARTUP_PHASES = [  # (phase, the first log line that ends it)
-    ("main() reached", r"\] (ServiceHost|Gateway) - starting "),
+    ("main() reached", r"\] (NodeLifecycle|ServiceHost|Gateway) - starting "),
     ("cluster joined", r"\] ClusterService - "),
     ("database migrated", r"\] Database - database ready"),
     ("ready", r"(ready in \d+ ms|gateway listening on port)"),
@@ -947,6 +962,9 @@ def main():
     p.add_argument("--addrs")
     p.add_argument("--proxy-pid", action="append")
     p.add_argument("--backend-pid", action="append")
+    p.add_argument("--client-cert", help="PEM certificate wrk presents (an https URL that requires one)")
+    p.add_argument("--client-key", help="its PEM key")
+    p.add_argument("--wrk-preload", help="bench/wrk-client-cert.c built, which makes wrk present them")
     p.set_defaults(func=cmd_proxy_run)
 
     p = sub.add_parser("saga")
@@ -966,6 +984,8 @@ def main():
     p.add_argument("--order-timeout", type=float, default=15, help="how long a client waits for its order")
     p.add_argument("--paced", default="", help="comma-separated paced rates (orders/s) after the steps")
     p.add_argument("--paced-connections", type=int, default=64)
+    p.add_argument("--warmup-steps", default="",
+                   help="comma-separated numbers in flight of unrecorded steps (as long as the others) run first")
     p.add_argument("--skus", type=int, default=100)
     p.add_argument("--pid", action="append", help="name=pid, CPU accounted per name")
     p.add_argument("--pg-database", action="append", help="PostgreSQL databases whose backends' CPU is accounted")
