@@ -31,6 +31,8 @@ import java.util.List;
 public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, NodeCredentials credentials) {
 
   static final int PORT_RANGE = 20;
+  /** How often a member checks that its attestation is still in the cluster map (a merge may drop it). */
+  static final long ATTESTATION_CHECK_MS = 2_000;
   /** How long a node joining through DNS looks for peers before it starts alone; it stops at the first found. */
   static final int DISCOVERY_WAIT_SECONDS = 5;
 
@@ -56,6 +58,7 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
     return Vertx.builder().with(options).withClusterManager(trusted).buildClustered()
         .compose(vertx -> vertx.executeBlocking(() -> {
           trusted.attest();
+          vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> trusted.reassert());
           return new ClusterNode(vertx, manager, credentials);
         }).recover(e -> vertx.close().transform(closed -> Future.failedFuture(e))));
   }

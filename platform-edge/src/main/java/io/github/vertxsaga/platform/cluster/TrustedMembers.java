@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * announced to the event bus at once. An intruder can still delete attestations from the map (denial of service, as
  * with any cluster map), never add one that verifies.
  */
-final class TrustedMembers implements ClusterManager {
-  static final String ATTESTATIONS = "__vertx-saga.member-attestations";
+public final class TrustedMembers implements ClusterManager {
+  public static final String ATTESTATIONS = "__vertx-saga.member-attestations";
   private static final Logger log = LoggerFactory.getLogger(TrustedMembers.class);
 
   private final HazelcastClusterManager hazelcast;
@@ -51,6 +51,8 @@ final class TrustedMembers implements ClusterManager {
   private final Set<String> trusted = ConcurrentHashMap.newKeySet();
   private final Map<String, List<RegistrationInfo>> lastSeen = new ConcurrentHashMap<>();
   private volatile RegistrationListener eventBus;
+  private volatile IMap<String, String> attestations;
+  private volatile String ownEntry;
 
   TrustedMembers(HazelcastClusterManager hazelcast, TlsSettings tls, List<X509Certificate> cas) {
     this.hazelcast = hazelcast;
@@ -65,6 +67,7 @@ final class TrustedMembers implements ClusterManager {
   void attest() {
     String self = hazelcast.getNodeId();
     IMap<String, String> attestations = hazelcast.getHazelcastInstance().getMap(ATTESTATIONS);
+    this.attestations = attestations;
     attestations.addEntryListener(new Follower(), true);
     hazelcast.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
       @Override
@@ -79,8 +82,30 @@ final class TrustedMembers implements ClusterManager {
       }
     });
     MemberAttestation own = MemberAttestation.sign(self, tls);
-    attestations.put(self, own.certificatePem() + "\n" + own.signature());
+    ownEntry = own.certificatePem() + "\n" + own.signature();
+    attestations.put(self, ownEntry);
     attestations.forEach((node, text) -> judge(node, text));
+  }
+
+  /**
+   * Puts this member's attestation back when it is missing or not its own: deleted or overwritten by another member,
+   * or lost when Hazelcast merged the two halves of a split cluster and kept the other half's map. Without it the
+   * others would deliver nothing to this member again. Asynchronous: safe on an event loop.
+   */
+  void reassert() {
+    IMap<String, String> map = attestations;
+    String entry = ownEntry;
+    if (map == null || entry == null || !hazelcast.isActive()) {
+      return;
+    }
+    String self = hazelcast.getNodeId();
+    map.getAsync(self).thenAccept(found -> {
+      if (!entry.equals(found)) {
+        log.warn("this member's attestation was {} in the cluster map: putting it back", found == null
+            ? "missing" : "replaced");
+        map.putAsync(self, entry);
+      }
+    });
   }
 
   private void judge(String node, String text) {
@@ -160,11 +185,17 @@ final class TrustedMembers implements ClusterManager {
     @Override
     public void entryUpdated(EntryEvent<String, String> event) {
       judge(event.getKey(), event.getValue());
+      if (event.getKey().equals(hazelcast.getNodeId())) {
+        reassert();
+      }
     }
 
     @Override
     public void entryRemoved(EntryEvent<String, String> event) {
       judge(event.getKey(), null);
+      if (event.getKey().equals(hazelcast.getNodeId())) {
+        reassert();
+      }
     }
   }
 
