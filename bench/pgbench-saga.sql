@@ -12,8 +12,10 @@ BEGIN;
 INSERT INTO orders.orders (id, customer, status, items, reason, version, created_at, updated_at)
   VALUES (gen_random_uuid()::text, 'bench', 'PENDING', '[{"sku":"BENCH-' || :sku || '","quantity":1}]', NULL, 1, :now, :now)
   RETURNING id AS order_id \gset
-INSERT INTO orders.outbox (event_id, event_type, aggregate_id, destination, envelope, created_at, next_attempt_at)
-  VALUES (gen_random_uuid()::text, 'OrderPlaced', :order_id, 'inventory.events', repeat('x', 520), :now, :now)
+INSERT INTO orders.outbox (event_id, event_type, aggregate_id, destination, envelope, created_at, next_attempt_at,
+                           traceparent, tracestate)
+  VALUES (gen_random_uuid()::text, 'OrderPlaced', :order_id, 'inventory.events', repeat('x', 520), :now, :now,
+          '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00', NULL)
   RETURNING id AS placed_row \gset
 COMMIT;
 
@@ -27,8 +29,10 @@ UPDATE inventory.inventory_items SET available = available - 1, reserved = reser
   WHERE sku = 'BENCH-' || :sku AND available >= 1;
 INSERT INTO inventory.reservations (order_id, status, items, reason, version, updated_at)
   VALUES (:order_id, 'RESERVED', '[{"sku":"BENCH-' || :sku || '","quantity":1}]', NULL, 1, :now);
-INSERT INTO inventory.outbox (event_id, event_type, aggregate_id, destination, envelope, created_at, next_attempt_at)
-  VALUES (gen_random_uuid()::text, 'InventoryReserved', :order_id, 'orders.events', repeat('x', 560), :now, :now)
+INSERT INTO inventory.outbox (event_id, event_type, aggregate_id, destination, envelope, created_at, next_attempt_at,
+                              traceparent, tracestate)
+  VALUES (gen_random_uuid()::text, 'InventoryReserved', :order_id, 'orders.events', repeat('x', 560), :now, :now,
+          '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00', NULL)
   RETURNING id AS reserved_row \gset
 COMMIT;
 

@@ -59,7 +59,7 @@ public final class Gateway implements NodeRole<AutoCloseable> {
 
   @Override
   public Identity identity() {
-    return new Identity(ServiceNames.GATEWAY, settings.cluster(), settings.shutdownGraceMs());
+    return new Identity(ServiceNames.GATEWAY, settings.cluster(), settings.shutdownGraceMs(), settings.tracing());
   }
 
   @Override

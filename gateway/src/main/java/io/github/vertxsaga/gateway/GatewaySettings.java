@@ -2,7 +2,10 @@ package io.github.vertxsaga.gateway;
 
 import io.github.vertxsaga.platform.auth.AuthSettings;
 import io.github.vertxsaga.platform.config.ClusterSettings;
+import io.github.vertxsaga.events.ServiceNames;
 import io.github.vertxsaga.platform.config.Env;
+import io.github.vertxsaga.platform.tracing.TracingSettings;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.util.List;
 import java.util.Map;
 
@@ -25,6 +28,7 @@ import java.util.Map;
  * @param shutdownGraceMs   on SIGTERM, how long the gateway keeps serving while it drains (answering 503 on
  *                          {@code /ready} and {@code Connection: close} on every response) before its HTTP server
  *                          closes ({@code SHUTDOWN_GRACE_MS})
+ * @param tracing           where its spans go ({@code OTEL_*})
  */
 public record GatewaySettings(
     int httpPort,
@@ -40,7 +44,8 @@ public record GatewaySettings(
     int tokenTtlSeconds,
     RateLimiter.Limit rate,
     RateLimiter.Limit loginRate,
-    long shutdownGraceMs) {
+    long shutdownGraceMs,
+    TracingSettings tracing) {
 
   public GatewaySettings {
     if (issuerEnabled && !auth.hasSecret()) {
@@ -67,6 +72,14 @@ public record GatewaySettings(
             env.integer("RATE_LIMIT_BURST", 200, 1, 1_000_000)),
         RateLimiter.Limit.perMinute(env.integer("AUTH_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000),
             env.integer("AUTH_RATE_LIMIT_BURST", 5, 1, 1_000_000)),
-        env.longValue("SHUTDOWN_GRACE_MS", 1_500, 0, 60_000));
+        env.longValue("SHUTDOWN_GRACE_MS", 1_500, 0, 60_000),
+        TracingSettings.from(env, ServiceNames.GATEWAY));
+  }
+
+  /** The same gateway, its spans recorded and handed to {@code exporter} (tests that collect them in the JVM). */
+  public GatewaySettings exportingSpansTo(SpanExporter exporter) {
+    return new GatewaySettings(httpPort, cluster, requestTimeoutMs, breakerFailures, breakerResetMs, refreshMs,
+        instances, auth, issuerEnabled, users, tokenTtlSeconds, rate, loginRate, shutdownGraceMs,
+        tracing.exportingTo(exporter));
   }
 }

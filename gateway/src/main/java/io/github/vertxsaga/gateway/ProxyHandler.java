@@ -26,10 +26,14 @@ import org.slf4j.LoggerFactory;
  */
 final class ProxyHandler {
   private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
-  /** Hop-by-hop headers (RFC 9110 7.6.1) and those the client connection recomputes. */
+  /**
+   * Hop-by-hop headers (RFC 9110 7.6.1) and those the client connection recomputes. The caller's trace context is
+   * one of them: the gateway's server span continues it, and the client span of each attempt puts its own
+   * {@code traceparent} on the request (added, so a forwarded one would make two).
+   */
   private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-authenticate",
       "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
-      "content-length");
+      "content-length", "traceparent", "tracestate");
 
   /** A request to send to some instance of a service. */
   record Outgoing(HttpMethod method, String uri, MultiMap headers, Buffer body) {
@@ -98,6 +102,7 @@ final class ProxyHandler {
         .setPort(upstream.port)
         .setURI(outgoing.uri())
         .setIdleTimeout(timeoutMs)
+        .setTraceOperation(outgoing.method().name() + " " + upstream.service)
         .setHeaders(outgoing.headers());
     return client.request(options)
         .recover(e -> Future.failedFuture(new NotConnected(e)))

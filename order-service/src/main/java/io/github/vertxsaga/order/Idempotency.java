@@ -63,12 +63,12 @@ final class Idempotency {
    * racing on another instance loses on the key's primary key, rolls back what it did, and replays the winner's
    * answer. Without a claim the work simply runs.
    */
-  Future<Answer> once(String traceId, Optional<Claim> claim, OutboxWork<Answer> work) {
+  Future<Answer> once(Optional<Claim> claim, OutboxWork<Answer> work) {
     if (claim.isEmpty()) {
-      return outbox.inTransaction(traceId, work);
+      return outbox.inTransaction(work);
     }
     Claim key = claim.get();
-    return outbox.inTransaction(traceId, (c, events) -> {
+    return outbox.inTransaction((c, events) -> {
       long now = System.currentTimeMillis();
       Optional<Answer> prior = find(c, key, now);
       if (prior.isPresent()) {

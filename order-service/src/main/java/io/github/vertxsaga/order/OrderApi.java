@@ -9,7 +9,6 @@ import io.github.vertxsaga.platform.http.ApiException;
 import io.github.vertxsaga.platform.http.Bodies;
 import io.github.vertxsaga.platform.http.Json;
 import io.github.vertxsaga.platform.http.Paging;
-import io.github.vertxsaga.platform.http.RequestIds;
 import io.github.vertxsaga.platform.outbox.TransactionalOutbox;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -43,7 +42,7 @@ final class OrderApi {
     List<LineItem> items = OrderRequests.items(body);
     var claim = Idempotency.claim(caller.name(), ctx.request().getHeader(Idempotency.HEADER), "POST", "/api/orders",
         body);
-    idempotency.once(RequestIds.of(ctx), claim, (c, events) -> {
+    idempotency.once(claim, (c, events) -> {
       long now = System.currentTimeMillis();
       Order order = new Order(UUID.randomUUID().toString(), caller.name(), OrderStatus.PENDING, items, null, 1, now, now);
       repository.insert(c, order);
@@ -88,7 +87,7 @@ final class OrderApi {
     String id = ctx.pathParam("id");
     var claim = Idempotency.claim(caller.name(), ctx.request().getHeader(Idempotency.HEADER), "POST",
         "/api/orders/" + id + "/cancel", null);
-    idempotency.once(RequestIds.of(ctx), claim, (c, events) -> {
+    idempotency.once(claim, (c, events) -> {
       Order order = OrderVisibility.visible(repository.findForUpdate(c, id).orElse(null), caller, id);
       Order cancelling = order.after(OrderStatus.Trigger.CANCEL, null, System.currentTimeMillis()).orElseThrow(
           () -> ApiException.conflict("order " + id + " is " + order.status() + " and cannot be cancelled"));

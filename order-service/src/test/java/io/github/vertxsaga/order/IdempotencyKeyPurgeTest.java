@@ -74,12 +74,12 @@ class IdempotencyKeyPurgeTest {
     store("old-1", now - Idempotency.TTL_MS);
     store("old-2", now - 2 * Idempotency.TTL_MS);
     var claim = Idempotency.claim(CUSTOMER, "recent", "POST", "/api/orders", null);
-    Idempotency.Answer first = result(idempotency.once("trace-1", claim,
+    Idempotency.Answer first = result(idempotency.once(claim,
         (c, events) -> new Idempotency.Answer(202, new JsonObject().put("id", "order-1"))));
 
     assertThat(result(idempotency.purgeExpired(System.currentTimeMillis()))).isEqualTo(2);
 
-    Idempotency.Answer again = result(idempotency.once("trace-2", claim, (c, events) -> {
+    Idempotency.Answer again = result(idempotency.once(claim, (c, events) -> {
       throw new AssertionError("a replayed key must not run its work again");
     }));
     assertThat(again.replayed()).isTrue();

@@ -6,8 +6,11 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * The one envelope of every event: CloudEvents 1.0 in its JSON format, plus two extension attributes,
- * {@code traceid} (the request id that caused the event) and {@code sequence} (per-aggregate, increasing).
+ * The one envelope of every event: CloudEvents 1.0 in its JSON format, plus the extension attributes
+ * {@code sequence} (per-aggregate, increasing) and, from the CloudEvents distributed-tracing extension,
+ * {@code traceparent} and {@code tracestate} (W3C Trace Context). On the wire {@code traceparent} names the span that
+ * delivered the event, so the consumer's span is its child; its trace id is the order's trace from the request that
+ * started it, whichever hop the event is at ({@link #traceId()}).
  *
  * <p>Unknown attributes and unknown {@code data} fields are ignored on read, so events can grow.
  */
@@ -17,7 +20,8 @@ public record EventEnvelope(
     String type,
     String subject,
     Instant time,
-    String traceId,
+    String traceparent,
+    String tracestate,
     long sequence,
     JsonObject data) {
 
@@ -33,11 +37,31 @@ public record EventEnvelope(
     data = data == null ? new JsonObject() : data;
   }
 
-  /** Wraps a payload in a new envelope: fresh id, the emitting service as source, the aggregate (order) id as subject. */
-  public static EventEnvelope wrap(EventPayload payload, String traceId, long sequence, Instant time) {
+  /**
+   * Wraps a payload in a new envelope: fresh id, the emitting service as source, the aggregate (order) id as subject,
+   * no trace context yet.
+   */
+  public static EventEnvelope wrap(EventPayload payload, long sequence, Instant time) {
     EventType type = payload.type();
     return new EventEnvelope(UUID.randomUUID().toString(), "/" + type.emitter(), type.wireName(),
-        payload.aggregateId(), time, traceId, sequence, payload.toJson());
+        payload.aggregateId(), time, null, null, sequence, payload.toJson());
+  }
+
+  /** The same event in the trace context of another span ({@code traceparent} null: none). */
+  public EventEnvelope withTraceContext(String traceparent, String tracestate) {
+    return new EventEnvelope(id, source, type, subject, time, traceparent, tracestate, sequence, data);
+  }
+
+  /**
+   * The W3C trace id (32 hex digits) of the trace this event belongs to, the same for every event of one order's
+   * saga; null without a well-formed {@code traceparent}.
+   */
+  public String traceId() {
+    if (traceparent == null || traceparent.length() < 55 || traceparent.charAt(2) != '-'
+        || traceparent.charAt(35) != '-') {
+      return null;
+    }
+    return traceparent.substring(3, 35);
   }
 
   public JsonObject toJson() {
@@ -50,8 +74,11 @@ public record EventEnvelope(
         .put("time", time.toString())
         .put("datacontenttype", CONTENT_TYPE)
         .put("sequence", sequence);
-    if (traceId != null) {
-      json.put("traceid", traceId);
+    if (traceparent != null) {
+      json.put("traceparent", traceparent);
+      if (tracestate != null && !tracestate.isEmpty()) {
+        json.put("tracestate", tracestate);
+      }
     }
     return json.put("data", data);
   }
@@ -65,7 +92,8 @@ public record EventEnvelope(
           required(json, "type"),
           required(json, "subject"),
           Instant.parse(required(json, "time")),
-          json.getString("traceid"),
+          json.getString("traceparent"),
+          json.getString("tracestate"),
           json.getLong("sequence", 0L),
           json.getJsonObject("data"));
     } catch (RuntimeException e) {
@@ -78,10 +106,12 @@ public record EventEnvelope(
     return EventType.fromWireName(type);
   }
 
-  /** The log fragment every service uses, so {@code grep <order id>} follows an order across logs. */
+  /**
+   * The log fragment every service uses, so {@code grep <order id>} follows an order across logs; the line's
+   * {@code trace_id} and {@code span_id} come from the span current where it is logged.
+   */
   public String logLine() {
-    return "event=" + type + " id=" + id + " order=" + subject + " seq=" + sequence
-        + (traceId == null ? "" : " trace=" + traceId);
+    return "event=" + type + " id=" + id + " order=" + subject + " seq=" + sequence;
   }
 
   private static String required(JsonObject json, String name) {

@@ -11,10 +11,12 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 class EventEnvelopeTest {
+  private static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
   private final EventEnvelope placed = EventEnvelope.wrap(
-      new Payloads.OrderPlaced("o-1", "alice", List.of(new LineItem("SKU-1", 2))), "req-9", 1,
-      Instant.parse("2026-11-24T10:00:00Z"));
+      new Payloads.OrderPlaced("o-1", "alice", List.of(new LineItem("SKU-1", 2))), 1,
+      Instant.parse("2026-11-24T10:00:00Z"))
+      .withTraceContext(TRACEPARENT, "vendor=x1");
 
   @Test
   @DisplayName("an envelope is CloudEvents 1.0 JSON with the order id as subject")
@@ -25,8 +27,17 @@ class EventEnvelopeTest {
     assertThat(json.getString("source")).isEqualTo("/order-service");
     assertThat(json.getString("subject")).isEqualTo("o-1");
     assertThat(json.getString("datacontenttype")).isEqualTo("application/json");
-    assertThat(json.getString("traceid")).isEqualTo("req-9");
     assertThat(json.getLong("sequence")).isEqualTo(1L);
+  }
+
+  @Test
+  @DisplayName("the trace context travels as the CloudEvents distributed-tracing attributes, and names the order's trace")
+  void distributedTracingAttributes() {
+    JsonObject json = placed.toJson();
+    assertThat(json.getString("traceparent")).isEqualTo(TRACEPARENT);
+    assertThat(json.getString("tracestate")).isEqualTo("vendor=x1");
+    assertThat(placed.traceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+    assertThat(placed.withTraceContext("garbage", null).traceId()).isNull();
   }
 
   @Test

@@ -9,11 +9,13 @@ import io.github.vertxsaga.platform.testing.TestCertificates;
 import io.github.vertxsaga.inventory.InventoryService;
 import io.github.vertxsaga.order.OrderService;
 import io.github.vertxsaga.platform.service.ServiceHost;
+import io.github.vertxsaga.platform.service.ServiceSettings;
 import io.github.vertxsaga.platform.db.DatabaseSettings;
 import io.github.vertxsaga.platform.testing.Eventually;
 import io.github.vertxsaga.platform.testing.TestDatabases.Kind;
 import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.testing.TestTokens;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -63,8 +65,10 @@ public final class InJvmSystem implements AutoCloseable {
   private volatile ServiceHost order;
   private volatile ServiceHost inventory;
   private volatile RunningNode gateway;
+  private final SpanExporter spans;
 
   private InJvmSystem(Builder plan) {
+    this.spans = plan.spans;
     int base = Ports.inJvmClusterBlock();
     common.putAll(Map.of(
         "CLUSTER_NAME", "jvm-" + plan.label + "-" + plan.kind.name().toLowerCase() + "-" + UUID.randomUUID().toString()
@@ -90,6 +94,7 @@ public final class InJvmSystem implements AutoCloseable {
     private String label = "system";
     private Map<String, String> gatewaySettings;
     private final Map<String, String> everyMember = new HashMap<>();
+    private SpanExporter spans;
 
     private Builder(Kind kind) {
       this.kind = kind;
@@ -115,6 +120,12 @@ public final class InJvmSystem implements AutoCloseable {
     /** Variables added to every member's environment; an empty value unsets one (as {@code JWT_SECRET=""}). */
     public Builder everyMember(Map<String, String> settings) {
       everyMember.putAll(settings);
+      return this;
+    }
+
+    /** Every member records its spans and hands them to {@code exporter}, as soon as each ends. */
+    public Builder exportingSpansTo(SpanExporter exporter) {
+      this.spans = exporter;
       return this;
     }
 
@@ -146,7 +157,7 @@ public final class InJvmSystem implements AutoCloseable {
 
   private void startOrderService() {
     OrderService.Settings settings = OrderService.Settings.from(serviceEnvironment("order-service", orderPort, orderDatabase));
-    order = started(ServiceHost.start(settings.common(), context -> new OrderService(context, settings)));
+    order = started(ServiceHost.start(traced(settings.common()), context -> new OrderService(context, settings)));
   }
 
   private void startGateway(Map<String, String> settings) {
@@ -155,7 +166,8 @@ public final class InJvmSystem implements AutoCloseable {
     env.putAll(common);
     env.put("HTTP_PORT", Integer.toString(gatewayPort));
     env.putAll(settings);
-    gateway = started(Gateway.start(GatewaySettings.from(env)));
+    GatewaySettings gatewaySettings = GatewaySettings.from(env);
+    gateway = started(Gateway.start(spans == null ? gatewaySettings : gatewaySettings.exportingSpansTo(spans)));
     Eventually.value("the gateway is ready", SETTLE, () -> {
       Http.Reply ready = Http.anonymous().get(gateway("/ready"));
       if (ready.status() != 200) {
@@ -165,11 +177,15 @@ public final class InJvmSystem implements AutoCloseable {
     });
   }
 
+  private ServiceSettings traced(ServiceSettings settings) {
+    return spans == null ? settings : settings.exportingSpansTo(spans);
+  }
+
   /** Starts inventory-service (again: on its port and database of before). */
   public void startInventoryService() {
     long started = System.nanoTime();
-    inventory = started(ServiceHost.start(InventoryService.settings(serviceEnvironment("inventory-service",
-        inventoryPort, inventoryDatabase)), InventoryService::new));
+    inventory = started(ServiceHost.start(traced(InventoryService.settings(serviceEnvironment("inventory-service",
+        inventoryPort, inventoryDatabase))), InventoryService::new));
     log.info("inventory-service started in {} ms", (System.nanoTime() - started) / 1_000_000);
   }
 

@@ -4,6 +4,10 @@ import io.github.vertxsaga.events.EventEnvelope;
 import io.github.vertxsaga.events.EventPayload;
 import io.github.vertxsaga.events.EventType;
 import io.github.vertxsaga.events.Payloads;
+import io.github.vertxsaga.platform.tracing.W3cTraceContext;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -16,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * An idempotent consumer: records {@code (consumer, event id)} in the inbox in the same transaction as the effect,
  * and acknowledges only after that commit. A redelivered event finds its id and is acknowledged without being
  * applied again. A failure is answered as a failure, so the relay retries it and in the end parks it.
+ *
+ * <p>Handling is a span whose parent is the envelope's {@code traceparent}, the delivery that brought it; the events
+ * its transaction emits are written in that trace, so one order's saga is one trace across the services.
  */
 public final class InboxConsumer extends VerticleBase {
   public static final String APPLIED = "applied";
@@ -57,9 +64,16 @@ public final class InboxConsumer extends VerticleBase {
 
   private void handle(Message<EventEnvelope> message) {
     EventEnvelope envelope = message.body();
+    Span span = OutboxSpans.describe(outbox.tracer().spanBuilder("handle " + envelope.type()), envelope)
+        .setSpanKind(SpanKind.CONSUMER)
+        .setParent(new W3cTraceContext(envelope.traceparent(), envelope.tracestate()).asParent())
+        .setAttribute(OutboxSpans.CONSUMER, consumerName)
+        .startSpan();
     Optional<EventType> type = envelope.eventType();
     if (type.isEmpty()) {
-      events.info("handled {} outcome={} (unknown type for this version)", envelope.logLine(), IGNORED);
+      OutboxSpans.within(span, () ->
+          events.info("handled {} outcome={} (unknown type for this version)", envelope.logLine(), IGNORED));
+      end(span, IGNORED);
       message.reply(IGNORED);
       return;
     }
@@ -69,27 +83,49 @@ public final class InboxConsumer extends VerticleBase {
     } catch (RuntimeException e) {
       // Thrown out of this handler it would leave the request unanswered: a time-out, which the relay never counts,
       // so the event would be retried forever instead of being parked.
-      events.error("refused {} by={}: unreadable payload: {}", envelope.logLine(), consumerName, e.toString());
+      OutboxSpans.within(span, () ->
+          events.error("refused {} by={}: unreadable payload: {}", envelope.logLine(), consumerName, e.toString()));
+      span.setStatus(StatusCode.ERROR, "unreadable payload");
+      end(span, "refused");
       message.fail(400, "unreadable payload: " + e);
       return;
     }
-    outbox.inTransaction(envelope.traceId(), (connection, sink) -> {
+    Future<String> handled = inSpan(span, () -> outbox.inTransaction((connection, sink) -> {
       if (!OutboxStore.recordInbox(connection, consumerName, envelope, System.currentTimeMillis())) {
         return DUPLICATE;
       }
       handler.apply(envelope, payload, connection, sink);
       return APPLIED;
-    }).onComplete(ar -> {
+    }));
+    handled.onComplete(ar -> {
       long lagMs = System.currentTimeMillis() - envelope.time().toEpochMilli();
       if (ar.succeeded()) {
-        events.info("handled {} by={} outcome={} lag_ms={}", envelope.logLine(), consumerName, ar.result(), lagMs);
+        OutboxSpans.within(span, () -> events.info("handled {} by={} outcome={} lag_ms={}", envelope.logLine(),
+            consumerName, ar.result(), lagMs));
+        end(span, ar.result());
         haltIfAsked(envelope);
         message.reply(ar.result());
       } else {
-        events.warn("failed {} by={}: {}", envelope.logLine(), consumerName, ar.cause().toString());
+        OutboxSpans.within(span, () ->
+            events.warn("failed {} by={}: {}", envelope.logLine(), consumerName, ar.cause().toString()));
+        span.recordException(ar.cause());
+        span.setStatus(StatusCode.ERROR, "transaction failed");
+        end(span, "failed");
         message.fail(500, ar.cause().toString());
       }
     });
+  }
+
+  /** Starts the transaction with the handling span current, so the transaction's span (and its events) is its child. */
+  private static <T> Future<T> inSpan(Span span, java.util.function.Supplier<Future<T>> start) {
+    try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
+      return start.get();
+    }
+  }
+
+  private static void end(Span span, String outcome) {
+    span.setAttribute(OutboxSpans.OUTCOME, outcome);
+    span.end();
   }
 
   private void haltIfAsked(EventEnvelope envelope) {

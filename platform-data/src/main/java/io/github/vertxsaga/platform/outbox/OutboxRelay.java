@@ -3,12 +3,20 @@ package io.github.vertxsaga.platform.outbox;
 import io.github.vertxsaga.events.Addresses;
 import io.github.vertxsaga.events.EventEnvelope;
 import io.github.vertxsaga.platform.db.Database;
+import io.github.vertxsaga.platform.tracing.NodeTracing;
+import io.github.vertxsaga.platform.tracing.W3cTraceContext;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.tracing.TracingPolicy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * still send an event it had in hand, which the consumer's inbox absorbs, but it records nothing: the new holder
  * delivers those rows again. A standby takes over at most {@code OUTBOX_LEASE_MS + OUTBOX_LEASE_RENEW_MS} (4 s by
  * default) after the active relay died, and at its next attempt after the active relay stopped.
+ *
+ * <p>Each delivery attempt is a span, a child of the transaction that wrote the row (its context is in the row), and
+ * the envelope sent carries that attempt's {@code traceparent}: the consumer's span is the attempt's child, and an
+ * event delivered again is one more attempt in the same trace. Vert.x's own event-bus tracing is off for these
+ * requests, so the envelope is the one carrier of the context.
  */
 public final class OutboxRelay extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
@@ -41,16 +54,24 @@ public final class OutboxRelay extends VerticleBase {
   private final String serviceName;
   private final OutboxSettings settings;
   private final OutboxMetrics metrics;
+  private final Tracer tracer;
   private RelayLease lease;
   private boolean stopping;
   private boolean running;
   private boolean again;
 
-  public OutboxRelay(Database database, String serviceName, OutboxSettings settings, OutboxMetrics metrics) {
+  public OutboxRelay(Database database, String serviceName, OutboxSettings settings, OutboxMetrics metrics,
+                     Tracer tracer) {
     this.database = database;
     this.serviceName = serviceName;
     this.settings = settings;
     this.metrics = metrics;
+    this.tracer = tracer;
+  }
+
+  /** A relay whose deliveries make no spans (the outbox's own tests). */
+  public OutboxRelay(Database database, String serviceName, OutboxSettings settings, OutboxMetrics metrics) {
+    this(database, serviceName, settings, metrics, OpenTelemetry.noop().getTracer(NodeTracing.SCOPE));
   }
 
   @Override
@@ -120,15 +141,30 @@ public final class OutboxRelay extends VerticleBase {
       return Future.succeededFuture();
     }
     OutboxRow row = rows.get(index);
-    EventEnvelope envelope = EventEnvelope.fromJson(new JsonObject(row.envelope()));
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(settings.ackTimeoutMs());
+    EventEnvelope stored = EventEnvelope.fromJson(new JsonObject(row.envelope()));
+    Span span = OutboxSpans.describe(tracer.spanBuilder("deliver " + row.destination()), stored)
+        .setSpanKind(SpanKind.PRODUCER)
+        .setParent(row.writtenIn().asParent())
+        .setAttribute(OutboxSpans.DESTINATION, row.destination())
+        .setAttribute(OutboxSpans.ATTEMPT, row.attempts() + 1L)
+        .startSpan();
+    W3cTraceContext sent = W3cTraceContext.of(span);
+    EventEnvelope envelope = stored.withTraceContext(sent.traceparent(), sent.tracestate());
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(settings.ackTimeoutMs())
+        .setTracingPolicy(TracingPolicy.IGNORE);
     return vertx.eventBus().request(row.destination(), envelope, options)
         .compose(reply -> {
           outcome.delivered.add(row.id());
-          events.debug("delivered {} to={} reply={}", envelope.logLine(), row.destination(), reply.body());
+          span.setAttribute(OutboxSpans.OUTCOME, String.valueOf(reply.body()));
+          OutboxSpans.within(span, () ->
+              events.debug("delivered {} to={} reply={}", envelope.logLine(), row.destination(), reply.body()));
+          span.end();
           return deliverInOrder(rows, index + 1, token, outcome);
         }, failure -> {
-          outcome.failed.add(new Failed(row, envelope, failure));
+          span.recordException(failure);
+          span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
+          span.end();
+          outcome.failed.add(new Failed(row, envelope, failure, span));
           return Future.succeededFuture();
         });
   }
@@ -141,6 +177,7 @@ public final class OutboxRelay extends VerticleBase {
     if (outcome.delivered.isEmpty() && outcome.failed.isEmpty()) {
       return Future.succeededFuture();
     }
+    List<Runnable> reports = new ArrayList<>(outcome.failed.size());
     return database.inTransaction(c -> {
       if (!LeaseStore.hold(c, serviceName, token, settings.leaseMs())) {
         return false;
@@ -148,12 +185,14 @@ public final class OutboxRelay extends VerticleBase {
       OutboxStore.markDelivered(c, outcome.delivered, serviceName, token);
       long now = System.currentTimeMillis();
       for (Failed failed : outcome.failed) {
-        recordFailure(c, token, failed, now);
+        Runnable report = recordFailure(c, token, failed, now);
+        reports.add(() -> OutboxSpans.within(failed.span, report));
       }
       return true;
     }).onSuccess(recorded -> {
       if (recorded) {
         metrics.delivered(outcome.delivered.size());
+        reports.forEach(Runnable::run); // on the event loop, each in its attempt's span
       } else {
         lease.fenced(token, outcome.delivered.size() + outcome.failed.size());
       }
@@ -162,9 +201,10 @@ public final class OutboxRelay extends VerticleBase {
 
   /**
    * A consumer that answered with a failure counts towards parking the event; a consumer that is down or slow
-   * (no handler, timeout) does not, so events wait for a stopped service instead of being dead-lettered.
+   * (no handler, timeout) does not, so events wait for a stopped service instead of being dead-lettered. Returns
+   * the log line to write once this is committed.
    */
-  private void recordFailure(java.sql.Connection c, long token, Failed failed, long now)
+  private Runnable recordFailure(java.sql.Connection c, long token, Failed failed, long now)
       throws java.sql.SQLException {
     OutboxRow row = failed.row;
     boolean consumerFailed = failed.cause instanceof ReplyException reply
@@ -175,14 +215,13 @@ public final class OutboxRelay extends VerticleBase {
     if (failures >= settings.maxFailures()) {
       OutboxStore.markFailed(c, serviceName, token, row.id(), attempts, failures, now, now, error);
       metrics.deadLettered();
-      events.error("dead-lettered {} to={} after {} failures: {}", failed.envelope.logLine(), row.destination(),
-          failures, error);
-      return;
+      return () -> events.error("dead-lettered {} to={} after {} failures: {}", failed.envelope.logLine(),
+          row.destination(), failures, error);
     }
     long delay = backoff(attempts);
     OutboxStore.markFailed(c, serviceName, token, row.id(), attempts, failures, now + delay, null, error);
-    events.warn("delivery failed {} to={} attempt={} retry_in={}ms: {}", failed.envelope.logLine(), row.destination(),
-        attempts, delay, error);
+    return () -> events.warn("delivery failed {} to={} attempt={} retry_in={}ms: {}", failed.envelope.logLine(),
+        row.destination(), attempts, delay, error);
   }
 
   /** Exponential backoff with jitter, so a recovering consumer is not hit by every relay at once. */
@@ -196,7 +235,7 @@ public final class OutboxRelay extends VerticleBase {
     return lease;
   }
 
-  private record Failed(OutboxRow row, EventEnvelope envelope, Throwable cause) {
+  private record Failed(OutboxRow row, EventEnvelope envelope, Throwable cause, Span span) {
   }
 
   /** Collected on the event loop only. */

@@ -1,6 +1,7 @@
 package io.github.vertxsaga.platform.outbox;
 
 import io.github.vertxsaga.events.EventEnvelope;
+import io.github.vertxsaga.platform.tracing.W3cTraceContext;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
@@ -16,17 +17,21 @@ final class OutboxStore {
   private OutboxStore() {
   }
 
+  /** The event without its trace context, which goes into columns of its own: each delivery sends its own. */
   static void insert(Connection c, EventEnvelope envelope, String destination, long now) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
-        INSERT INTO outbox (event_id, event_type, aggregate_id, destination, envelope, created_at, next_attempt_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
+        INSERT INTO outbox (event_id, event_type, aggregate_id, destination, envelope, created_at, next_attempt_at,
+                            traceparent, tracestate)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
       ps.setString(1, envelope.id());
       ps.setString(2, envelope.type());
       ps.setString(3, envelope.subject());
       ps.setString(4, destination);
-      ps.setString(5, envelope.toJson().encode());
+      ps.setString(5, envelope.withTraceContext(null, null).toJson().encode());
       ps.setLong(6, now);
       ps.setLong(7, now);
+      ps.setString(8, envelope.traceparent());
+      ps.setString(9, envelope.tracestate());
       ps.executeUpdate();
     }
   }
@@ -38,7 +43,8 @@ final class OutboxStore {
    */
   static List<OutboxRow> due(Connection c, long now, int limit) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
-        SELECT o.id, o.aggregate_id, o.destination, o.envelope, o.attempts, o.failures, o.next_attempt_at
+        SELECT o.id, o.aggregate_id, o.destination, o.envelope, o.attempts, o.failures, o.next_attempt_at,
+               o.traceparent, o.tracestate
         FROM outbox o
         WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.next_attempt_at <= ?
           AND NOT EXISTS (
@@ -53,7 +59,7 @@ final class OutboxStore {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           rows.add(new OutboxRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
-              rs.getInt(6), rs.getLong(7)));
+              rs.getInt(6), rs.getLong(7), new W3cTraceContext(rs.getString(8), rs.getString(9))));
         }
       }
       return rows;
@@ -124,7 +130,8 @@ final class OutboxStore {
 
   static JsonArray deadLetters(Connection c, int limit) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
-        SELECT id, event_id, event_type, aggregate_id, destination, failures, dead_at, last_error, envelope
+        SELECT id, event_id, event_type, aggregate_id, destination, failures, dead_at, last_error, envelope,
+               traceparent
         FROM outbox WHERE dead_at IS NOT NULL ORDER BY id LIMIT ?""")) {
       ps.setInt(1, limit);
       JsonArray result = new JsonArray();
@@ -139,7 +146,8 @@ final class OutboxStore {
               .put("failures", rs.getInt(6))
               .put("deadLetteredAt", java.time.Instant.ofEpochMilli(rs.getLong(7)).toString())
               .put("error", rs.getString(8))
-              .put("event", new JsonObject(rs.getString(9))));
+              .put("event", new JsonObject(rs.getString(9)))
+              .put("traceparent", rs.getString(10)));
         }
       }
       return result;

@@ -21,6 +21,7 @@ import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.Handler;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
@@ -29,7 +30,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,7 +87,7 @@ public final class ServiceHost implements NodeRole<Database.Migrated> {
 
   @Override
   public Identity identity() {
-    return new Identity(settings.serviceName(), settings.cluster(), settings.shutdownGraceMs());
+    return new Identity(settings.serviceName(), settings.cluster(), settings.shutdownGraceMs(), settings.tracing());
   }
 
   private String name() {
@@ -105,19 +105,20 @@ public final class ServiceHost implements NodeRole<Database.Migrated> {
     Vertx vertx = node.vertx();
     EventEnvelopeCodec.register(vertx.eventBus());
     database = migrated.attach(vertx);
-    TransactionalOutbox outbox = new TransactionalOutbox(vertx, database, name());
+    TransactionalOutbox outbox = new TransactionalOutbox(vertx, database, name(), node.tracing().tracer());
     return TokenVerifier.create(vertx, settings.auth()).compose(tokens -> {
       Module module = modules.apply(new Context(vertx, outbox, settings));
       OutboxMetrics metrics = new OutboxMetrics(name());
       Duration drain = Duration.ofMillis(Math.max(settings.shutdownGraceMs(), 1_000));
       HttpApiVerticle http = new HttpApiVerticle(settings.cluster().host(), settings.httpPort(), drain,
           node.credentials()::applyTo, v -> router(v, state, tokens, module, outbox));
-      // Probes and Prometheus hold no client certificate: they get a port of their own that serves nothing else.
+      // Probes and Prometheus hold no client certificate: they get a port of their own that serves nothing else,
+      // untraced (a probe every few seconds would be a trace of its own each time).
       HttpApiVerticle ops = new HttpApiVerticle(settings.cluster().host(), settings.opsPort(), drain,
-          UnaryOperator.identity(), v -> CommonHandlers.router(v, state::draining, notReady(state),
+          options -> options.setTracingPolicy(TracingPolicy.IGNORE), v -> CommonHandlers.router(v, state::draining, notReady(state),
               router -> router.route().handler(servedBy(state))));
       List<Deployable> verticles = new ArrayList<>(List.of(
-          new OutboxRelay(database, name(), settings.outbox(), metrics),
+          new OutboxRelay(database, name(), settings.outbox(), metrics, outbox.tracer()),
           new InboxConsumer(name(), module.inboxAddress(), outbox, module.eventHandler(), settings.haltAfterApply()),
           new OutboxHousekeeping(outbox, settings.outbox(), metrics)));
       verticles.addAll(module.verticles());

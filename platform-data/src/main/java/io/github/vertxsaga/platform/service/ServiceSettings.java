@@ -5,6 +5,8 @@ import io.github.vertxsaga.platform.config.ClusterSettings;
 import io.github.vertxsaga.platform.config.Env;
 import io.github.vertxsaga.platform.db.DatabaseSettings;
 import io.github.vertxsaga.platform.outbox.OutboxSettings;
+import io.github.vertxsaga.platform.tracing.TracingSettings;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 /**
  * What every service shares: where it listens, how it clusters, its database and its outbox.
@@ -17,6 +19,7 @@ import io.github.vertxsaga.platform.outbox.OutboxSettings;
  * @param haltAfterApply  test-only fault switch: halt the JVM after committing an event of this type and before
  *                        acknowledging it ({@code FAULT_HALT_AFTER_APPLY}); empty in production
  * @param auth            how callers' bearer tokens are verified (the gateway forwards them; services check again)
+ * @param tracing         where its spans go ({@code OTEL_*})
  */
 public record ServiceSettings(
     String serviceName,
@@ -27,7 +30,8 @@ public record ServiceSettings(
     OutboxSettings outbox,
     long shutdownGraceMs,
     String haltAfterApply,
-    AuthSettings auth) {
+    AuthSettings auth,
+    TracingSettings tracing) {
 
   public static ServiceSettings from(Env env, String serviceName) {
     return new ServiceSettings(
@@ -39,6 +43,13 @@ public record ServiceSettings(
         OutboxSettings.from(env),
         env.longValue("SHUTDOWN_GRACE_MS", 1_500, 0, 60_000),
         env.string("FAULT_HALT_AFTER_APPLY", ""),
-        AuthSettings.from(env));
+        AuthSettings.from(env),
+        TracingSettings.from(env, serviceName));
+  }
+
+  /** The same service, its spans recorded and handed to {@code exporter} (tests that collect them in the JVM). */
+  public ServiceSettings exportingSpansTo(SpanExporter exporter) {
+    return new ServiceSettings(serviceName, httpPort, opsPort, cluster, database, outbox, shutdownGraceMs,
+        haltAfterApply, auth, tracing.exportingTo(exporter));
   }
 }

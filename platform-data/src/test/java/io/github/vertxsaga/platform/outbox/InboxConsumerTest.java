@@ -53,7 +53,7 @@ class InboxConsumerTest extends OnEveryDatabase {
   }
 
   private static EventEnvelope envelope(String orderId) {
-    return EventEnvelope.wrap(OutboxBed.placed(orderId), "trace-" + orderId, 1, Instant.now());
+    return EventEnvelope.wrap(OutboxBed.placed(orderId), 1, Instant.now());
   }
 
   @ParameterizedTest(name = "on {0}")
@@ -112,7 +112,7 @@ class InboxConsumerTest extends OnEveryDatabase {
     startConsumer(vertx, kind);
     EventEnvelope known = envelope("order-future");
     EventEnvelope future = new EventEnvelope(known.id(), known.source(), "OrderGiftWrapped", known.subject(),
-        known.time(), known.traceId(), 2, new JsonObject().put("orderId", "order-future"));
+        known.time(), known.traceparent(), known.tracestate(), 2, new JsonObject().put("orderId", "order-future"));
 
     assertThat(result(deliver(future))).isEqualTo(InboxConsumer.IGNORED);
     assertThat(effects(future)).isZero();
@@ -128,7 +128,7 @@ class InboxConsumerTest extends OnEveryDatabase {
     JsonObject garbled = valid.data().copy();
     garbled.getJsonArray("items").getJsonObject(0).remove("quantity");
     EventEnvelope event = new EventEnvelope(valid.id(), valid.source(), valid.type(), valid.subject(), valid.time(),
-        valid.traceId(), valid.sequence(), garbled);
+        valid.traceparent(), valid.tracestate(), valid.sequence(), garbled);
 
     Throwable refused = failure(deliver(event));
     assertThat(refused).isInstanceOf(ReplyException.class);

@@ -88,7 +88,7 @@ final class OutboxBed implements AutoCloseable {
   }
 
   EventEnvelope emit(EventPayload payload, long sequence) {
-    return result(outbox.inTransaction("trace-" + payload.aggregateId(), (c, events) -> events.emit(payload, sequence)));
+    return result(outbox.inTransaction((c, events) -> events.emit(payload, sequence)));
   }
 
   void insertScratch(Connection c, String id, String note) throws SQLException {

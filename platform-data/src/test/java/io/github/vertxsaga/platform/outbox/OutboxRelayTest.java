@@ -38,14 +38,14 @@ class OutboxRelayTest extends OnEveryDatabase {
     bed.startRelay(fastSettings(3));
     Peer inventory = bed.peer(Addresses.INVENTORY_EVENTS, e -> false);
 
-    Future<Object> doomed = bed.outbox.inTransaction("trace-doomed", (c, events) -> {
+    Future<Object> doomed = bed.outbox.inTransaction((c, events) -> {
       bed.insertScratch(c, "doomed", "written before the failure");
       events.emit(OutboxBed.placed("order-doomed"), 1);
       throw new IllegalStateException("refused after emitting");
     });
     assertThat(failure(doomed)).hasMessage("refused after emitting");
 
-    EventEnvelope kept = result(bed.outbox.inTransaction("trace-kept", (c, events) -> {
+    EventEnvelope kept = result(bed.outbox.inTransaction((c, events) -> {
       bed.insertScratch(c, "kept", "committed");
       return events.emit(OutboxBed.placed("order-kept"), 1);
     }));
@@ -68,7 +68,7 @@ class OutboxRelayTest extends OnEveryDatabase {
     CountDownLatch aWritten = new CountDownLatch(1);
     CountDownLatch aMayCommit = new CountDownLatch(1);
     AtomicReference<EventEnvelope> aEvent = new AtomicReference<>();
-    Future<EventEnvelope> a = bed.outbox.inTransaction("trace-a", (c, events) -> {
+    Future<EventEnvelope> a = bed.outbox.inTransaction((c, events) -> {
       aEvent.set(events.emit(OutboxBed.placed("order-a"), 1));
       aWritten.countDown();
       try {
@@ -149,7 +149,7 @@ class OutboxRelayTest extends OnEveryDatabase {
         && seen.computeIfAbsent(e.id(), id -> new AtomicInteger()).incrementAndGet() <= 2);
 
     // The first two, and another order's event between them, commit together; the third comes after the first refusal.
-    List<EventEnvelope> together = result(bed.outbox.inTransaction("trace-1", (c, events) -> List.of(
+    List<EventEnvelope> together = result(bed.outbox.inTransaction((c, events) -> List.of(
         events.emit(OutboxBed.placed("order-1"), 1),
         events.emit(OutboxBed.placed("order-2"), 1),
         events.emit(OutboxBed.placed("order-1"), 2))));

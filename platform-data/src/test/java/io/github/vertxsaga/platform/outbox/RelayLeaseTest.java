@@ -265,8 +265,7 @@ class RelayLeaseTest extends OnEveryDatabase {
       Future<List<EventEnvelope>> chain = Future.succeededFuture(new ArrayList<>());
       for (int sequence = firstSequence; sequence < firstSequence + events; sequence++) {
         long seq = sequence;
-        chain = chain.compose(emitted -> bed.outbox.inTransaction("trace-" + orderId,
-            (c, sink) -> sink.emit(OutboxBed.placed(orderId), seq)).map(envelope -> {
+        chain = chain.compose(emitted -> bed.outbox.inTransaction((c, sink) -> sink.emit(OutboxBed.placed(orderId), seq)).map(envelope -> {
               emitted.add(envelope);
               return emitted;
             }));

@@ -7,6 +7,8 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.github.vertxsaga.platform.config.ClusterSettings;
 import io.github.vertxsaga.platform.tls.NodeCredentials;
+import io.github.vertxsaga.platform.tracing.NodeTracing;
+import io.github.vertxsaga.platform.tracing.TracingSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -28,7 +30,8 @@ import java.util.List;
  * at most) and a member silent for 5 s is dropped, so the survivors and the gateway forget a {@code kill -9}'d
  * instance within 10 s.
  */
-public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, NodeCredentials credentials) {
+public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, NodeCredentials credentials,
+                          NodeTracing tracing) {
 
   static final int PORT_RANGE = 20;
   /** How often a member checks that its attestation is still in the cluster map (a merge may drop it). */
@@ -36,8 +39,21 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
   /** How long a node joining through DNS looks for peers before it starts alone; it stops at the first found. */
   static final int DISCOVERY_WAIT_SECONDS = 5;
 
-  /** Joins with {@code credentials} on the event bus: TLS both ways, a certificate of the CA required of every peer. */
+  /** A node whose spans are not kept (tests' observers and intruders). */
+  public ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, NodeCredentials credentials) {
+    this(vertx, clusterManager, credentials, NodeTracing.start(TracingSettings.off("untraced")));
+  }
+
+  /** As {@link #start(ClusterSettings, NodeCredentials, NodeTracing)}, keeping no spans. */
   public static Future<ClusterNode> start(ClusterSettings settings, NodeCredentials credentials) {
+    return start(settings, credentials, NodeTracing.start(TracingSettings.off("untraced")));
+  }
+
+  /**
+   * Joins with {@code credentials} on the event bus: TLS both ways, a certificate of the CA required of every peer.
+   * {@code tracing} traces its HTTP servers and clients; the caller closes it after the node's Vert.x.
+   */
+  public static Future<ClusterNode> start(ClusterSettings settings, NodeCredentials credentials, NodeTracing tracing) {
     String address;
     try {
       address = InetAddress.getByName(settings.host()).getHostAddress();
@@ -51,15 +67,15 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     if (!credentials.enabled()) {
-      return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
-          .map(vertx -> new ClusterNode(vertx, manager, credentials));
+      return Vertx.builder().with(options).withTracer(tracing.vertxTracer()).withClusterManager(manager).buildClustered()
+          .map(vertx -> new ClusterNode(vertx, manager, credentials, tracing));
     }
     TrustedMembers trusted = new TrustedMembers(manager, credentials.settings(), credentials.cas());
-    return Vertx.builder().with(options).withClusterManager(trusted).buildClustered()
+    return Vertx.builder().with(options).withTracer(tracing.vertxTracer()).withClusterManager(trusted).buildClustered()
         .compose(vertx -> vertx.executeBlocking(() -> {
           trusted.attest();
           vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> trusted.reassert());
-          return new ClusterNode(vertx, manager, credentials);
+          return new ClusterNode(vertx, manager, credentials, tracing);
         }).recover(e -> vertx.close().transform(closed -> Future.failedFuture(e))));
   }
 

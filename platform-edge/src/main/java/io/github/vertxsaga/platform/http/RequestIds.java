@@ -4,7 +4,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
-/** Gives every request an id (the caller's {@code X-Request-Id} when sane), echoed back and carried into events. */
+/** Gives every request an id (the caller's {@code X-Request-Id} when sane), echoed back and forwarded to the service. */
 public final class RequestIds {
   private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final String KEY = "requestId";

@@ -4,6 +4,7 @@ import io.github.vertxsaga.platform.cluster.ClusterNode;
 import io.github.vertxsaga.platform.discovery.ServiceRegistration;
 import io.github.vertxsaga.platform.discovery.StaleRecordJanitor;
 import io.github.vertxsaga.platform.tls.NodeCredentials;
+import io.github.vertxsaga.platform.tracing.NodeTracing;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -27,6 +28,7 @@ public final class NodeLifecycle<R extends AutoCloseable> implements RunningNode
   private final NodeRole<R> role;
   private final NodeState state = new NodeState();
   private ClusterNode node;
+  private NodeTracing tracing;
   private R prepared;
   private ServiceDiscovery discovery;
   private ServiceRegistration registration;
@@ -62,8 +64,9 @@ public final class NodeLifecycle<R extends AutoCloseable> implements RunningNode
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e); // before anything is opened: nothing to clean up
     }
+    tracing = NodeTracing.start(role.identity().tracing());
     Future<R> preparing = prepareBesideTheJoin();
-    Future<ClusterNode> joining = ClusterNode.start(role.identity().cluster(), credentials);
+    Future<ClusterNode> joining = ClusterNode.start(role.identity().cluster(), credentials, tracing);
     return Future.all(preparing, joining)
         .compose(both -> {
           prepared = preparing.result();
@@ -119,6 +122,7 @@ public final class NodeLifecycle<R extends AutoCloseable> implements RunningNode
       if (preparing.succeeded()) {
         closeQuietly(preparing.result());
       }
+      closeQuietly(tracing);
       return Future.succeededFuture();
     });
   }
@@ -139,6 +143,7 @@ public final class NodeLifecycle<R extends AutoCloseable> implements RunningNode
         })
         .onComplete(ar -> {
           closeQuietly(prepared);
+          closeQuietly(tracing); // exports the spans still buffered
           log.info("{} stopped", role.identity().name());
         });
   }

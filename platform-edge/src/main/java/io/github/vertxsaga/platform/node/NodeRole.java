@@ -2,6 +2,7 @@ package io.github.vertxsaga.platform.node;
 
 import io.github.vertxsaga.platform.cluster.ClusterNode;
 import io.github.vertxsaga.platform.config.ClusterSettings;
+import io.github.vertxsaga.platform.tracing.TracingSettings;
 import io.vertx.core.Future;
 import java.util.Optional;
 
@@ -33,8 +34,9 @@ public interface NodeRole<R extends AutoCloseable> {
    * @param cluster         how it joins
    * @param shutdownGraceMs on SIGTERM, how long it keeps answering (with {@code Connection: close}) before its servers
    *                        close
+   * @param tracing         where its spans go ({@code OTEL_*})
    */
-  record Identity(String name, ClusterSettings cluster, long shutdownGraceMs) {
+  record Identity(String name, ClusterSettings cluster, long shutdownGraceMs, TracingSettings tracing) {
   }
 
   /** An HTTP endpoint published in discovery under the role's name once the node is ready. */

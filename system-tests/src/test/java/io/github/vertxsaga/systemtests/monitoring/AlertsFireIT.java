@@ -164,7 +164,7 @@ class AlertsFireIT {
   /** An OrderPlaced that order-service never emitted: inventory's answer to it is refused until it is parked. */
   private static void deadLetter(ClusterNode node, String orderId) throws Exception {
     EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(orderId, User.ALICE.userName(),
-        List.of(new LineItem("alerts-it-unknown-sku", 1))), "alerts-it-" + orderId, 1, Instant.now());
+        List.of(new LineItem("alerts-it-unknown-sku", 1))), 1, Instant.now());
     String outcome = node.vertx().eventBus().<String>request(Addresses.INVENTORY_EVENTS, placed,
         new DeliveryOptions().setSendTimeout(30_000)).await(40, TimeUnit.SECONDS).body();
     assertThat(outcome).as("inventory applies the OrderPlaced").isEqualTo("applied");

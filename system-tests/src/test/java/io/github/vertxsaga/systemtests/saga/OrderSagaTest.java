@@ -235,7 +235,7 @@ class OrderSagaTest {
     assertThat(operator.stock(hinge)).isEqualTo(new Stock(4, 0));
 
     // The parked OrderPlaced, requeued by an operator, arrives at last.
-    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), "late-" + id, 1,
+    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), 1,
         Instant.now());
     assertThat(result(operator.system().orderServiceHost().node().vertx().eventBus()
         .<String>request(Addresses.INVENTORY_EVENTS, placed)).body()).isEqualTo(InboxConsumer.APPLIED);
@@ -306,7 +306,7 @@ class OrderSagaTest {
     String id = UUID.randomUUID().toString();
     List<LineItem> lines = List.of(new LineItem(cog, 3));
     insertPendingOrder(operator.system(), id, lines);
-    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), "dup-" + id, 1,
+    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), 1,
         Instant.now());
     var bus = operator.system().orderServiceHost().node().vertx().eventBus();
 
@@ -332,7 +332,7 @@ class OrderSagaTest {
     // OrderPlaced for an order order-service does not know (yet): inventory reserves, order-service refuses the answer.
     String id = UUID.randomUUID().toString();
     List<LineItem> lines = List.of(new LineItem(pin, 1));
-    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), "dl-" + id, 1,
+    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(id, "anonymous", lines), 1,
         Instant.now());
     assertThat(result(system.orderServiceHost().node().vertx().eventBus()
         .<String>request(Addresses.INVENTORY_EVENTS, placed)).body()).isEqualTo(InboxConsumer.APPLIED);

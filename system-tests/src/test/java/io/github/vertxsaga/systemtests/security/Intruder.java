@@ -43,7 +43,9 @@ final class Intruder implements AutoCloseable {
   private static final List<String> SERVICES = List.of(ServiceNames.ORDER_SERVICE, ServiceNames.INVENTORY_SERVICE);
   /** What its own consumers answer: its forgeries may reach them too (plain Vert.x picks local consumers as well). */
   private static final String OWN_ANSWER = "applied by the intruder";
-  private static final String FORGED = "forged-";
+  /** Marks the intruder's own forgeries, in the trace state an envelope carries on its way. */
+  private static final String FORGED = "intruder=forged";
+  private static final String SOME_TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
   final String name;
   final AtomicInteger eventsReceived = new AtomicInteger();
@@ -92,7 +94,7 @@ final class Intruder implements AutoCloseable {
   private void stealEvents() throws Exception {
     for (String address : List.of(Addresses.INVENTORY_EVENTS, Addresses.ORDER_EVENTS)) {
       vertx.eventBus().<EventEnvelope>consumer(address, message -> {
-        if (message.body().traceId() == null || !message.body().traceId().startsWith(FORGED)) {
+        if (!FORGED.equals(message.body().tracestate())) {
           eventsReceived.incrementAndGet(); // an event of the system's, not one of its own forgeries
         }
         message.reply(OWN_ANSWER);
@@ -141,7 +143,7 @@ final class Intruder implements AutoCloseable {
   /** Answers a real order as inventory would have: reserved, which would confirm it without holding stock. */
   Future<Void> forgeReservation(String orderId, String sku) {
     EventEnvelope forged = EventEnvelope.wrap(new Payloads.InventoryReserved(orderId, List.of(new LineItem(sku, 1))),
-        FORGED + orderId, 1, Instant.now());
+        1, Instant.now()).withTraceContext(SOME_TRACE, FORGED);
     forgedSent.incrementAndGet();
     return vertx.eventBus().<String>request(Addresses.ORDER_EVENTS, forged, new DeliveryOptions().setSendTimeout(2_000))
         .onSuccess(reply -> {
