@@ -235,6 +235,11 @@ public final class InJvmSystem implements AutoCloseable {
     return order;
   }
 
+  /** inventory-service as the host runs it. */
+  public ServiceHost inventoryServiceHost() {
+    return inventory;
+  }
+
   private static URI uri(int port, String path) {
     return URI.create("http://127.0.0.1:" + port + path);
   }

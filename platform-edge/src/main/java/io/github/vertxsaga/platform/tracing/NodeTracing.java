@@ -10,7 +10,10 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.ReadWriteSpan;
+import io.opentelemetry.sdk.trace.ReadableSpan;
 import io.opentelemetry.sdk.trace.SdkTracerProviderBuilder;
+import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
@@ -34,13 +37,38 @@ public final class NodeTracing implements AutoCloseable {
   /** The instrumentation scope of the spans this project makes itself. */
   public static final String SCOPE = "io.github.vertxsaga";
   private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
+  /**
+   * The processor of a node that records nothing, never called (no span is recorded). The SDK needs one: without
+   * any it hands out no-op tracers, whose spans have no ids, so nothing would propagate and no log line have ids.
+   */
+  private static final SpanProcessor NOTHING = new SpanProcessor() {
+    @Override
+    public void onStart(io.opentelemetry.context.Context parent, ReadWriteSpan span) {
+    }
+
+    @Override
+    public boolean isStartRequired() {
+      return false;
+    }
+
+    @Override
+    public void onEnd(ReadableSpan span) {
+    }
+
+    @Override
+    public boolean isEndRequired() {
+      return false;
+    }
+  };
 
   private final OpenTelemetrySdk sdk;
   private final Tracer tracer;
+  private final boolean recording;
 
-  private NodeTracing(OpenTelemetrySdk sdk) {
+  private NodeTracing(OpenTelemetrySdk sdk, boolean recording) {
     this.sdk = sdk;
     this.tracer = sdk.getTracer(SCOPE);
+    this.recording = recording;
   }
 
   public static NodeTracing start(TracingSettings settings) {
@@ -53,17 +81,18 @@ public final class NodeTracing implements AutoCloseable {
               .setEndpoint(settings.otlpEndpoint() + "/v1/traces").build())
           .setScheduleDelay(Duration.ofMillis(settings.scheduleDelayMs())).build());
     } else {
-      provider.setSampler(Sampler.alwaysOff());
+      provider.setSampler(Sampler.alwaysOff()).addSpanProcessor(NOTHING);
     }
     return new NodeTracing(OpenTelemetrySdk.builder()
         .setTracerProvider(provider.build())
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
-        .build());
+        .build(), settings.recording());
   }
 
-  /** What {@code Vertx.builder().withTracer(...)} takes. */
+  /** What {@code Vertx.builder().withTracer(...)} takes; when nothing is recorded, without the spans' attributes. */
   public VertxTracerFactory vertxTracer() {
-    return new OpenTelemetryTracingFactory(sdk);
+    OpenTelemetryTracingFactory factory = new OpenTelemetryTracingFactory(sdk);
+    return recording ? factory : options -> new UntaggedTracer(factory.tracer(options));
   }
 
   public Tracer tracer() {

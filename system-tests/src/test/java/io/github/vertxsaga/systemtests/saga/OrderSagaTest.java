@@ -111,6 +111,42 @@ class OrderSagaTest {
 
   @ParameterizedTest(name = "on {0}")
   @MethodSource("databases")
+  @DisplayName("with no trace exporter, the caller's trace still crosses both outboxes: each service's outbox row "
+      + "of the order names the caller's trace")
+  void traceContextPropagatesWhenNothingIsExported(Kind kind) {
+    Operator operator = operator(kind);
+    InJvmSystem system = operator.system();
+    String rivet = sku("rivet");
+    operator.restock(rivet, 3);
+    String traceId = "0af7651916cd43dd8448eb211c80319c";
+
+    String id = placed(ADMIN.header("traceparent", "00-" + traceId + "-b7ad6b7169203331-01")
+        .post(system.gateway("/api/orders"), items(rivet, 1)));
+
+    assertThat(operator.settled(id).getString("status")).isEqualTo("CONFIRMED");
+    assertThat(traceparents(system.orderServiceHost(), id)).singleElement().asString()
+        .startsWith("00-" + traceId + "-").endsWith("-00"); // not sampled: nothing records it
+    assertThat(traceparents(system.inventoryServiceHost(), id)).singleElement().asString()
+        .startsWith("00-" + traceId + "-");
+  }
+
+  private static List<String> traceparents(io.github.vertxsaga.platform.service.ServiceHost host, String orderId) {
+    return result(host.database().read(c -> {
+      try (var ps = c.prepareStatement("SELECT traceparent FROM outbox WHERE aggregate_id = ?")) {
+        ps.setString(1, orderId);
+        List<String> found = new ArrayList<>();
+        try (var rs = ps.executeQuery()) {
+          while (rs.next()) {
+            found.add(rs.getString(1));
+          }
+        }
+        return found;
+      }
+    }));
+  }
+
+  @ParameterizedTest(name = "on {0}")
+  @MethodSource("databases")
   @DisplayName("an order for more than is in stock is REJECTED with a reason naming the SKU, and takes nothing")
   void insufficientStockIsRejected(Kind kind) {
     Operator operator = operator(kind);
