@@ -111,6 +111,7 @@ def build(run_dir):
         if windows:
             memory.setdefault("peak", {})[system] = peak_rss(run_dir, windows)
     memory["jvm_options"] = (f.get("machine") or {}).get("java_options", "")
+    memory["jvm_options_file"] = (f.get("machine") or {}).get("jvm_options_file", "")
     doc["memory"] = memory
     doc["goals"] = goals(doc)
     return doc
@@ -444,8 +445,9 @@ def markdown(doc):
     w("## 5. Resident memory (RSS)")
     w("")
     w(f"VmRSS from /proc, MiB. Idle: after start-up, before any load; peak: highest sample (every 0.5 s) during the "
-      f"load sections. The JVMs run as bin/run runs them: `java -jar`, "
-      f"{('options: `' + memory['jvm_options'] + '`') if memory.get('jvm_options') else 'no options'}.")
+      f"load sections. The JVMs run as bin/run runs them: `java @deploy/jvm.options -jar`"
+      f"{(' (`' + memory['jvm_options_file'] + '`)') if memory.get('jvm_options_file') else ''}"
+      f"{(', and JAVA_TOOL_OPTIONS `' + memory['jvm_options'] + '`') if memory.get('jvm_options') else ''}.")
     w("")
     names = sorted({n for snap in memory.get("idle", {}).values() for n in snap}
                    | {n for p in memory.get("peak", {}).values() for n in p})
