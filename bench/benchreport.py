@@ -333,14 +333,17 @@ def markdown(doc):
             continue
         w(f"### {label}")
         w("")
-        groups = sorted({k for step in s["steps"] + s.get("paced", []) for k in step["cpu_ms_per_order"]})
+        overload = [s["overload"]] if s.get("overload") else []
+        groups = sorted({k for step in s["steps"] + s.get("paced", []) + overload for k in step["cpu_ms_per_order"]})
         w("| step | accepted/s | completed/s | POST p50 ms | POST p99 ms | accepted→CONFIRMED p50 ms | p99 ms | "
           "max ms | drain ms | " + " | ".join(f"CPU {g} ms/order" for g in groups) + " |")
         w("| --- " + "| ---: " * (8 + len(groups)) + "|")
-        for step in s["steps"] + s.get("paced", []):
+        for step in s["steps"] + s.get("paced", []) + overload:
             a2c = step["accepted_to_confirmed_ms"]
             name = f"{step['connections']} in flight" if not step.get("target_rate") else \
                 f"paced {step['target_rate']}/s ({step['connections']} connections)"
+            if step.get("overload_factor"):
+                name = f"open loop {step['target_rate']}/s = {step['overload_factor']:g}x the peak ({step['connections']} connections)"
             if step["name"] == s.get("peak"):
                 name = f"**{name} (peak)**"
             left = f" ({step['unsettled_after_drain']} not settled)" if step["unsettled_after_drain"] else ""
@@ -360,6 +363,15 @@ def markdown(doc):
         elif s["steps"] and s.get("peak") == s["steps"][-1]["name"]:
             w("")
             w(f"Completed orders/s were still growing at the largest step ({s['steps'][-1]['connections']} in flight).")
+        if overload:
+            o = overload[0]
+            w("")
+            w(f"Bounded acceptance (`ORDER_MAX_PENDING`, default 1000): at {o['target_rate']} orders/s offered for "
+              f"{o['duration_s']:.0f} s, order-service refused {o['refused']} ({o['refused_per_s']:.0f}/s, 503 with "
+              f"Retry-After) and accepted {o['accepted']}; {o['completed_per_s']:.0f} completed/s against the peak's "
+              f"{max(st['completed_per_s'] for st in s['steps']):.0f}; accepted→CONFIRMED p99 "
+              f"{fmt(o['accepted_to_confirmed_ms'].get('p99'), 0)} ms (max {fmt(o['accepted_to_confirmed_ms'].get('max'), 0)} ms); "
+              f"{o['unsettled_after_drain']} accepted orders not settled {o['drain_ms']} ms after the step.")
         backlog = s.get("backlog_before_paced") or {}
         if backlog.get("unsettled"):
             w(f" The paced runs started with {backlog['unsettled']} orders of the steps still unsettled.")
