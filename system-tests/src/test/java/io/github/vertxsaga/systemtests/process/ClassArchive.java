@@ -1,6 +1,7 @@
 package io.github.vertxsaga.systemtests.process;
 
 import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.platform.testing.TestCertificates;
 import io.github.vertxsaga.platform.testing.TestTokens;
 import io.github.vertxsaga.systemtests.Ports;
 import java.io.IOException;
@@ -91,6 +92,8 @@ final class ClassArchive {
     ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true)
         .redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(ProcessCluster::isConfiguration);
+    // With TLS on, the default, as every process of the tests runs: without its material the JVM stops at start.
+    builder.environment().putAll(TestCertificates.environment(service.serviceName()));
     builder.environment().putAll(Map.of(
         "CLUSTER_NAME", "cds-training-" + ProcessHandle.current().pid() + "-" + port,
         "CLUSTER_HOST", ProcessCluster.HOST,
@@ -113,8 +116,9 @@ final class ClassArchive {
             }
             throw new IllegalStateException("not started yet; its output so far:\n" + output);
           });
-      process.destroy(); // SIGTERM: a normal exit, at which the JVM writes the archive
-      if (!process.waitFor(60, TimeUnit.SECONDS) || !Files.isRegularFile(partial)) {
+      // SIGTERM: a normal exit, at which the JVM writes the archive (over a minute on a loaded 2-core machine).
+      process.destroy();
+      if (!process.waitFor(120, TimeUnit.SECONDS) || !Files.isRegularFile(partial)) {
         throw new IllegalStateException("the training run wrote no archive: " + read(log));
       }
       Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
