@@ -738,6 +738,21 @@ def cmd_saga(args):
         step = saga.step(f"paced{rate}", args.paced_connections, args.duration, rate=rate)
         out.setdefault("paced", []).append(step)
         write_json(fragment(args.run_dir, f"saga-{args.database}"), out)
+    if args.overload:
+        # Open loop above the peak: order-service refuses what its PENDING bound (ORDER_MAX_PENDING) does not admit,
+        # with 503 (wrk's non-2xx count), so what it accepts must still settle at about the peak's rate, with a
+        # bounded wait. Twice a step's length: the backlog first has to grow to the bound before refusals start.
+        waited, left = saga.wait_all_settled(args.settle_timeout)
+        rate = max(1, round(args.overload * best["completed_per_s"]))
+        say(f"  open loop at {args.overload:g}x the peak: {rate} orders/s")
+        step = saga.step(f"overload{rate}", args.paced_connections, 2 * args.duration, rate=rate)
+        step["overload_factor"] = args.overload
+        step["refused"] = step["errors"]["status"]
+        step["refused_per_s"] = round(step["refused"] / step["duration_s"], 1)
+        step["backlog_before"] = {"waited_ms": waited, "unsettled": left}
+        say(f"  refused {step['refused']} ({step['refused_per_s']:.0f}/s), accepted {step['accepted']}, "
+            f"{step['unsettled_after_drain']} accepted orders not settled after the drain")
+        out["overload"] = step
     write_json(fragment(args.run_dir, f"saga-{args.database}"), out)
 
 
@@ -984,6 +999,8 @@ def main():
     p.add_argument("--order-timeout", type=float, default=15, help="how long a client waits for its order")
     p.add_argument("--paced", default="", help="comma-separated paced rates (orders/s) after the steps")
     p.add_argument("--paced-connections", type=int, default=64)
+    p.add_argument("--overload", type=float, default=0,
+                   help="then an open-loop step at this multiple of the peak's completed/s (bounded acceptance)")
     p.add_argument("--warmup-steps", default="",
                    help="comma-separated numbers in flight of unrecorded steps (as long as the others) run first")
     p.add_argument("--skus", type=int, default=100)

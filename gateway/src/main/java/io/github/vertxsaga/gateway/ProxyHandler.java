@@ -108,9 +108,18 @@ final class ProxyHandler {
         .recover(e -> Future.failedFuture(new NotConnected(e)))
         .compose(request -> outgoing.body() == null ? request.send() : request.send(outgoing.body()))
         .compose(response -> response.body().map(body -> new Answer(response.statusCode(), response.headers(), body)))
-        .compose(answer -> answer.status() >= 500
+        .compose(answer -> answer.status() >= 500 && !isRefusal(answer)
             ? Future.failedFuture(new ServerError(answer))
             : Future.succeededFuture(answer));
+  }
+
+  /**
+   * A 503 with Retry-After is a healthy instance saying "not now" on purpose (order-service past its backlog bound):
+   * an answer for the client, passed through as it is; counted against the breaker it would open the circuit of a
+   * service that works, and the gateway would then answer for it without the Retry-After.
+   */
+  private static boolean isRefusal(Answer answer) {
+    return answer.status() == 503 && answer.headers().contains("Retry-After");
   }
 
   static MultiMap forwardedHeaders(HttpServerRequest in) {

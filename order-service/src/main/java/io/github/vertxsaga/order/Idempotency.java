@@ -86,6 +86,14 @@ final class Idempotency {
         : Future.failedFuture(e));
   }
 
+  /** The stored answer of a claim, replayed, without running anything; empty without a claim or an answer. */
+  Future<Optional<Answer>> replay(Optional<Claim> claim) {
+    if (claim.isEmpty()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return outbox.database().read(c -> find(c, claim.get(), System.currentTimeMillis()).map(Answer::asReplay));
+  }
+
   /** Deletes the keys expired at {@code now}, on the database's workers; returns how many. */
   Future<Integer> purgeExpired(long now) {
     return outbox.database().inTransaction(c -> keys.purge(c, now - TTL_MS));

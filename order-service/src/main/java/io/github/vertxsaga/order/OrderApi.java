@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /** The HTTP API of order-service. An order and its event commit together; the answer is sent after the commit. */
@@ -22,11 +23,13 @@ final class OrderApi {
   private final TransactionalOutbox outbox;
   private final OrderRepository repository;
   private final Idempotency idempotency;
+  private final OrderBacklog backlog;
 
-  OrderApi(TransactionalOutbox outbox, OrderRepository repository, Idempotency idempotency) {
+  OrderApi(TransactionalOutbox outbox, OrderRepository repository, Idempotency idempotency, OrderBacklog backlog) {
     this.outbox = outbox;
     this.repository = repository;
     this.idempotency = idempotency;
+    this.backlog = backlog;
   }
 
   void mount(Router router) {
@@ -42,6 +45,11 @@ final class OrderApi {
     List<LineItem> items = OrderRequests.items(body);
     var claim = Idempotency.claim(caller.name(), ctx.request().getHeader(Idempotency.HEADER), "POST", "/api/orders",
         body);
+    String refusal = backlog.refusal();
+    if (refusal != null) {
+      refuse(ctx, claim, refusal);
+      return;
+    }
     idempotency.once(claim, (c, events) -> {
       long now = System.currentTimeMillis();
       Order order = new Order(UUID.randomUUID().toString(), caller.name(), OrderStatus.PENDING, items, null, 1, now, now);
@@ -49,8 +57,28 @@ final class OrderApi {
       events.emit(new OrderPlaced(order.id(), order.customer(), order.items()), order.version());
       return new Answer(202, order.toJson());
     }).onSuccess(answer -> {
+      if (!answer.replayed()) {
+        backlog.accepted();
+      }
       ctx.response().putHeader("Location", "/api/orders/" + answer.body().getString("id"));
       send(ctx, answer);
+    }).onFailure(ctx::fail);
+  }
+
+  /**
+   * A new order while the backlog is past its bound: 503 with Retry-After, and nothing stored, so the same
+   * Idempotency-Key is a new request when retried. A retry of an order already accepted still gets its answer.
+   */
+  private void refuse(RoutingContext ctx, Optional<Idempotency.Claim> claim, String refusal) {
+    idempotency.replay(claim).onSuccess(stored -> {
+      if (stored.isPresent()) {
+        ctx.response().putHeader("Location", "/api/orders/" + stored.get().body().getString("id"));
+        send(ctx, stored.get());
+      } else {
+        backlog.refused();
+        ctx.response().putHeader("Retry-After", Integer.toString(OrderBacklog.RETRY_AFTER_S));
+        ctx.fail(new ApiException(503, refusal));
+      }
     }).onFailure(ctx::fail);
   }
 

@@ -91,6 +91,21 @@ final class OrderRepository {
     }
   }
 
+  /** The PENDING orders: how many, and when the oldest was placed ({@link Long#MAX_VALUE} when there is none). */
+  record Backlog(long pending, long oldestCreatedAt) {
+  }
+
+  Backlog pendingBacklog(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT COUNT(*), MIN(created_at) FROM orders WHERE status = 'PENDING'")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        long oldest = rs.getLong(2);
+        return new Backlog(rs.getLong(1), rs.wasNull() ? Long.MAX_VALUE : oldest);
+      }
+    }
+  }
+
   private Optional<Order> findOne(Connection c, String sql, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, id);

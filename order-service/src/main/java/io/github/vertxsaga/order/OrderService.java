@@ -22,21 +22,36 @@ public final class OrderService implements ServiceHost.Module {
    * @param pendingDeadlineMs          PENDING orders older than this are reported ({@code ORDER_PENDING_DEADLINE_MS})
    * @param idempotencyPurgeIntervalMs how often expired idempotency keys are deleted
    *                                   ({@code ORDER_IDEMPOTENCY_PURGE_MS})
+   * @param maxPending                 PENDING orders past which new ones are refused, 0 for no bound
+   *                                   ({@code ORDER_MAX_PENDING})
+   * @param maxPendingAgeMs            age of the oldest PENDING order past which new ones are refused, 0 for no bound
+   *                                   ({@code ORDER_MAX_PENDING_AGE_MS})
    */
-  public record Settings(ServiceSettings common, long pendingDeadlineMs, long idempotencyPurgeIntervalMs) {
+  public record Settings(ServiceSettings common, long pendingDeadlineMs, long idempotencyPurgeIntervalMs,
+                         long maxPending, long maxPendingAgeMs) {
     public static final long DEFAULT_PENDING_DEADLINE_MS = 30_000;
     public static final long DEFAULT_IDEMPOTENCY_PURGE_MS = 600_000;
+    /** Two to four seconds of the saga's peak on a small machine (about 500 orders/s on PostgreSQL, 250 on H2). */
+    public static final long DEFAULT_MAX_PENDING = 1_000;
+    /** Off: one order stuck PENDING (its event dead-lettered) would otherwise refuse every order after it. */
+    public static final long DEFAULT_MAX_PENDING_AGE_MS = 0;
 
-    /** With the default purge interval, for those that start the service in their own JVM and set the deadline only. */
+    /** With the defaults but the deadline, for those that start the service in their own JVM and set that only. */
     public Settings(ServiceSettings common, long pendingDeadlineMs) {
-      this(common, pendingDeadlineMs, DEFAULT_IDEMPOTENCY_PURGE_MS);
+      this(common, pendingDeadlineMs, DEFAULT_IDEMPOTENCY_PURGE_MS, DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_AGE_MS);
     }
 
     public static Settings from(Map<String, String> environment) {
       Env env = new Env(environment);
+      long maxAge = env.longValue("ORDER_MAX_PENDING_AGE_MS", DEFAULT_MAX_PENDING_AGE_MS, 0, 86_400_000);
+      if (maxAge > 0 && maxAge < 1_000) {
+        throw new IllegalArgumentException("ORDER_MAX_PENDING_AGE_MS must be 0 (no bound) or at least 1000, not "
+            + maxAge);
+      }
       return new Settings(ServiceSettings.from(env, ServiceNames.ORDER_SERVICE),
           env.longValue("ORDER_PENDING_DEADLINE_MS", DEFAULT_PENDING_DEADLINE_MS, 1_000, Long.MAX_VALUE),
-          env.longValue("ORDER_IDEMPOTENCY_PURGE_MS", DEFAULT_IDEMPOTENCY_PURGE_MS, 1_000, 86_400_000));
+          env.longValue("ORDER_IDEMPOTENCY_PURGE_MS", DEFAULT_IDEMPOTENCY_PURGE_MS, 1_000, 86_400_000),
+          env.longValue("ORDER_MAX_PENDING", DEFAULT_MAX_PENDING, 0, 100_000_000), maxAge);
     }
   }
 
@@ -44,11 +59,14 @@ public final class OrderService implements ServiceHost.Module {
   private final OrderSagaHandler saga;
   private final PendingOrderWatch pendingWatch;
   private final IdempotencyKeyPurge keyPurge;
+  private final OrderBacklog backlog;
 
   public OrderService(ServiceHost.Context context, Settings settings) {
     OrderRepository repository = new OrderRepository();
     Idempotency idempotency = new Idempotency(context.outbox());
-    this.api = new OrderApi(context.outbox(), repository, idempotency);
+    this.backlog = new OrderBacklog(context.outbox().database(), repository, settings.maxPending(),
+        settings.maxPendingAgeMs());
+    this.api = new OrderApi(context.outbox(), repository, idempotency, backlog);
     this.saga = new OrderSagaHandler(repository);
     this.pendingWatch = new PendingOrderWatch(context.outbox().database(), repository, settings.pendingDeadlineMs());
     this.keyPurge = new IdempotencyKeyPurge(idempotency, settings.idempotencyPurgeIntervalMs());
@@ -77,6 +95,6 @@ public final class OrderService implements ServiceHost.Module {
 
   @Override
   public List<Deployable> verticles() {
-    return List.of(pendingWatch, keyPurge);
+    return List.of(pendingWatch, keyPurge, backlog);
   }
 }

@@ -1,6 +1,7 @@
 package io.github.vertxsaga.systemtests.process;
 
 import io.github.vertxsaga.platform.testing.Eventually;
+import io.github.vertxsaga.platform.testing.TestCertificates;
 import io.github.vertxsaga.platform.testing.TestTokens;
 import io.github.vertxsaga.systemtests.Ports;
 import java.io.IOException;
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * How the test JVM starts a service jar cheaply. The processes of a test start together on a 2-core machine shared
  * with other builds, where class loading and JIT compilation of a dozen JVMs would starve them (Hazelcast drops a
- * member silent for 5 s). So every process runs with the C1 compiler only and the serial collector, and with a
+ * member silent for 5 s). So every process runs with the product's JVM options (deploy/jvm.options, which every
+ * launcher gives the services: heap, collector, native caps), the C1 compiler only, and a
  * class-data-sharing archive of its jar's start-up classes: the first time a process is started, each jar is started
  * once on a cluster and database of its own with {@code -XX:ArchiveClassesAtExit}, stopped with SIGTERM, and the
  * archive kept under {@code system-tests/target/cds/}, named after the jar's size and time, so a rebuilt jar gets a
@@ -28,7 +30,9 @@ import java.util.concurrent.TimeUnit;
  * slower.
  */
 final class ClassArchive {
-  static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+  /** The product's options first; C1 only is the tests' own, for the CPU of a shared machine (it changes no limit). */
+  static final List<String> JVM_OPTIONS = List.of("@" + Service.projectRoot().resolve("deploy/jvm.options"),
+      "-XX:TieredStopAtLevel=1");
   private static final Map<Service, Optional<Path>> ARCHIVES = new EnumMap<>(Service.class);
 
   private ClassArchive() {
@@ -88,6 +92,8 @@ final class ClassArchive {
     ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true)
         .redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(ProcessCluster::isConfiguration);
+    // With TLS on, the default, as every process of the tests runs: without its material the JVM stops at start.
+    builder.environment().putAll(TestCertificates.environment(service.serviceName()));
     builder.environment().putAll(Map.of(
         "CLUSTER_NAME", "cds-training-" + ProcessHandle.current().pid() + "-" + port,
         "CLUSTER_HOST", ProcessCluster.HOST,
@@ -110,8 +116,9 @@ final class ClassArchive {
             }
             throw new IllegalStateException("not started yet; its output so far:\n" + output);
           });
-      process.destroy(); // SIGTERM: a normal exit, at which the JVM writes the archive
-      if (!process.waitFor(60, TimeUnit.SECONDS) || !Files.isRegularFile(partial)) {
+      // SIGTERM: a normal exit, at which the JVM writes the archive (over a minute on a loaded 2-core machine).
+      process.destroy();
+      if (!process.waitFor(120, TimeUnit.SECONDS) || !Files.isRegularFile(partial)) {
         throw new IllegalStateException("the training run wrote no archive: " + read(log));
       }
       Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

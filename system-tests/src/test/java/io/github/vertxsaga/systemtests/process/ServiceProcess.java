@@ -26,6 +26,11 @@ public final class ServiceProcess {
   private final Process process;
   private volatile boolean frozen;
 
+  /** The JVM options every process starts with, before its class-data archive: deploy/jvm.options first. */
+  public static List<String> jvmOptions() {
+    return ClassArchive.JVM_OPTIONS;
+  }
+
   ServiceProcess(Service service, String name, Map<String, String> environment, int httpPort, Path log,
       Process process) {
     this.service = service;
