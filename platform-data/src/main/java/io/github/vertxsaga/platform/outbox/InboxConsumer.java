@@ -83,10 +83,12 @@ public final class InboxConsumer extends VerticleBase {
       long lagMs = System.currentTimeMillis() - envelope.time().toEpochMilli();
       if (ar.succeeded()) {
         events.info("handled {} by={} outcome={} lag_ms={}", envelope.logLine(), consumerName, ar.result(), lagMs);
+        EventObservations.observe(vertx, consumerName, EventObservations.HANDLED, envelope, ar.result());
         haltIfAsked(envelope);
         message.reply(ar.result());
       } else {
         events.warn("failed {} by={}: {}", envelope.logLine(), consumerName, ar.cause().toString());
+        EventObservations.observe(vertx, consumerName, EventObservations.FAILED, envelope, ar.cause().toString());
         message.fail(500, ar.cause().toString());
       }
     });

@@ -126,6 +126,7 @@ public final class OutboxRelay extends VerticleBase {
         .compose(reply -> {
           outcome.delivered.add(row.id());
           events.debug("delivered {} to={} reply={}", envelope.logLine(), row.destination(), reply.body());
+          EventObservations.observe(vertx, serviceName, EventObservations.DELIVERED, envelope, reply.body());
           return deliverInOrder(rows, index + 1, token, outcome);
         }, failure -> {
           outcome.failed.add(new Failed(row, envelope, failure));
@@ -177,6 +178,7 @@ public final class OutboxRelay extends VerticleBase {
       metrics.deadLettered();
       events.error("dead-lettered {} to={} after {} failures: {}", failed.envelope.logLine(), row.destination(),
           failures, error);
+      EventObservations.observe(vertx, serviceName, EventObservations.DEAD_LETTERED, failed.envelope, error);
       return;
     }
     long delay = backoff(attempts);
