@@ -53,13 +53,15 @@ async function timed(name, limitMs, page, condition) {
   await page.screenshot({ path: join(shots, String(++shot).padStart(2, '0') + '-' + name + '.png'), fullPage: true });
 }
 
-const browser = await chromium.launch({
+// A fresh profile of its own, so nothing of an earlier run (or of a person's Chromium) takes part.
+const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dashboard-chromium-')), {
   executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--user-data-dir=' + mkdtempSync(join(tmpdir(), 'dashboard-chromium-'))],
+    '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1500, height: 1300 },
 });
 try {
-  const page = await (await browser.newContext({ viewport: { width: 1500, height: 1300 } })).newPage();
+  const page = browser.pages()[0] || await browser.newPage();
   page.on('console', message => {
     if (message.type() === 'error') errors.push({ step, text: message.text() });
   });

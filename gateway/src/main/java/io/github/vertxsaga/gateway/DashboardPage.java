@@ -18,7 +18,14 @@ final class DashboardPage {
   }
 
   static void mount(Router router) {
-    router.get(PATH).handler(ctx -> ctx.redirect(PATH + "/"));
+    // Vert.x Web's "/dashboard" also matches "/dashboard/": only the bare path is sent to the folder.
+    router.get(PATH).handler(ctx -> {
+      if (ctx.request().path().equals(PATH)) {
+        ctx.redirect(PATH + "/");
+      } else {
+        ctx.next();
+      }
+    });
     router.get(PATH + "/*")
         .handler(ctx -> {
           ctx.response().putHeader("Content-Security-Policy", POLICY)

@@ -12,6 +12,7 @@ import io.github.vertxsaga.platform.config.ClusterSettings;
 import io.github.vertxsaga.platform.config.Env;
 import io.github.vertxsaga.platform.db.DatabaseSettings;
 import io.github.vertxsaga.platform.testing.TestCertificates;
+import io.github.vertxsaga.platform.testing.TestDatabases;
 import io.github.vertxsaga.platform.tls.NodeCredentials;
 import io.github.vertxsaga.systemtests.Http;
 import io.github.vertxsaga.systemtests.User;
@@ -65,6 +66,7 @@ class DashboardBrowserIT {
     Path node = BrowserTools.require();
     Path orderFiles = Files.createTempDirectory("dashboard-it-order-");
     Topology topology = Topology.of(cluster)
+        .database(Service.INVENTORY, sharedInventoryDatabase(orderFiles))
         .inventory("inventory-1", Map.of("OUTBOX_MAX_FAILURES", "2"))
         .inventory("inventory-2", Map.of("OUTBOX_MAX_FAILURES", "2"))
         .order("order", Map.of("DB_URL",
@@ -99,6 +101,21 @@ class DashboardBrowserIT {
     }
     assertThat(script.exitValue()).as("dashboard.mjs:\n" + String.join("\n", output)).isZero();
     assertThat(output).contains("PASSED: every step seen in the browser");
+  }
+
+  /**
+   * The two inventory-services' one database: a fresh PostgreSQL database when the run has a server (bin/test), else
+   * an H2 file both open through H2's automatic mixed mode (the first to open it serves it to the other, which takes
+   * over when the first dies).
+   */
+  private DatabaseSettings sharedInventoryDatabase(Path folder) {
+    if (TestDatabases.available().contains(TestDatabases.Kind.POSTGRES)) {
+      DatabaseSettings db = TestDatabases.fresh(TestDatabases.Kind.POSTGRES, "dashboard_inventory");
+      cluster.onClose(() -> TestDatabases.drop(db));
+      return db;
+    }
+    return new DatabaseSettings("jdbc:h2:file:" + folder.resolve("inventory") + ";AUTO_SERVER=TRUE;DB_CLOSE_ON_EXIT=TRUE",
+        "sa", "", 8);
   }
 
   /** The stream is the admin's: anonymous and customer requests get problem+json, no event. */
