@@ -139,6 +139,7 @@ function dispatch(block) {
     case 'hello':
       state.orders.clear();
       $('events').replaceChildren();
+      $('event-count').textContent = '';
       body.recent.forEach(observed);
       instances(body.instances.instances);
       break;
@@ -280,6 +281,7 @@ function instances(list) {
       $('instances').appendChild(tr);
     }
     tr.classList.remove('gone');
+    delete tr.dataset.gone; // back in discovery (a restarted gateway learns its instances one by one)
     tr.replaceChildren();
     cell(tr, instance.service);
     cell(tr, instance.instance);
