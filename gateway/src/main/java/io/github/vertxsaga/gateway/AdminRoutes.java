@@ -4,6 +4,7 @@ import io.github.vertxsaga.events.ServiceNames;
 import io.github.vertxsaga.platform.http.ApiException;
 import io.github.vertxsaga.platform.http.Json;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -11,8 +12,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
 /**
- * The operator's view through the gateway (admin role): discovered instances with their breakers, and the parked
- * events of every service, which each service serves on its own {@code /admin} routes.
+ * The operator's view through the gateway (admin role): discovered instances with their breakers, the outbox health
+ * and the parked events of every service, which each service serves on its own {@code /admin} routes.
  */
 final class AdminRoutes {
   private static final List<String> SERVICES = List.of(ServiceNames.ORDER_SERVICE, ServiceNames.INVENTORY_SERVICE);
@@ -27,6 +28,27 @@ final class AdminRoutes {
 
   void services(RoutingContext ctx) {
     Json.ok(ctx, new JsonObject().put("instances", directory.describe()));
+  }
+
+  void outbox(RoutingContext ctx) {
+    outboxHealth(ProxyHandler.forwardedHeaders(ctx.request()))
+        .onSuccess(services -> Json.ok(ctx, new JsonObject().put("services", services)))
+        .onFailure(e -> ctx.fail(new ApiException(502, "cannot read the outbox health: " + e.getMessage())));
+  }
+
+  /** Each service's backlog, oldest undelivered age and dead letters, asked with the caller's {@code headers}. */
+  Future<JsonArray> outboxHealth(MultiMap headers) {
+    List<Future<JsonObject>> perService = SERVICES.stream().map(service -> proxy.exchange(service,
+            new ProxyHandler.Outgoing(HttpMethod.GET, "/admin/outbox", headers, null))
+        .compose(answer -> answer.status() == 200
+            ? Future.succeededFuture(answer.body().toJsonObject().put("service", service))
+            : Future.<JsonObject>failedFuture(service + " answered " + answer.status())))
+        .toList();
+    return Future.all(perService).map(all -> {
+      JsonArray services = new JsonArray();
+      perService.forEach(future -> services.add(future.result()));
+      return services;
+    });
   }
 
   /** Every service's parked events; an id is {@code service:outbox-id}, what requeue takes. */

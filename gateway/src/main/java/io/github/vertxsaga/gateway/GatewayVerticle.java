@@ -43,6 +43,7 @@ final class GatewayVerticle extends VerticleBase {
   private final NodeState state;
   private final NodeCredentials credentials;
   private HttpServer server;
+  private DashboardStream dashboard;
 
   GatewayVerticle(GatewaySettings settings, JsonObject document, OpenAPIContract contract, UpstreamDirectory directory,
                   TokenVerifier tokens, BooleanSupplier clustered, NodeState state, NodeCredentials credentials) {
@@ -64,17 +65,20 @@ final class GatewayVerticle extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions().setPort(settings.httpPort())
         .setHost(settings.cluster().host().equals("127.0.0.1") ? "0.0.0.0" : settings.cluster().host())
         .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024));
+    AdminRoutes admin = new AdminRoutes(directory, proxy);
+    dashboard = new DashboardStream(vertx, directory, proxy, admin);
+    Router router = router(proxy, admin);
     // listen() takes host and port from the options; listen(port) would bind every interface whatever the host.
-    return server.requestHandler(router(proxy)).listen();
+    return dashboard.start().compose(v -> server.requestHandler(router).listen());
   }
 
   @Override
   public Future<?> stop() {
+    dashboard.close(); // endless streams would hold the shutdown for its whole grace
     return server.shutdown(2, TimeUnit.SECONDS);
   }
 
-  private Router router(ProxyHandler proxy) {
-    AdminRoutes admin = new AdminRoutes(directory, proxy);
+  private Router router(ProxyHandler proxy, AdminRoutes admin) {
     Handler<RoutingContext> adminOnly = Authentication.adminOnly();
     Handler<RoutingContext> toOrders = ctx -> proxy.forward(ctx, ServiceNames.ORDER_SERVICE);
     Handler<RoutingContext> toInventory = ctx -> proxy.forward(ctx, ServiceNames.INVENTORY_SERVICE);
@@ -93,6 +97,8 @@ final class GatewayVerticle extends VerticleBase {
         Map.entry("getOrder", List.of(toOrders)),
         Map.entry("cancelOrder", List.of(toOrders)),
         Map.entry("adminServices", List.of(adminOnly, admin::services)),
+        Map.entry("adminOutbox", List.of(adminOnly, admin::outbox)),
+        Map.entry("adminDashboardStream", List.of(adminOnly, dashboard::open)),
         Map.entry("adminDeadLetters", List.of(adminOnly, admin::deadLetters)),
         Map.entry("adminRequeue", List.of(adminOnly, admin::requeue)));
 
@@ -109,6 +115,7 @@ final class GatewayVerticle extends VerticleBase {
       handlers.forEach(route::addHandler);
     }
     Router router = builder.createRouter();
+    DashboardPage.mount(router);
     router.route().last().handler(CommonHandlers.noRoute());
     router.route().failureHandler(GatewayFailures::handle);
     return router;

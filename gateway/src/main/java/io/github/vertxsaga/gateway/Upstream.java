@@ -37,6 +37,7 @@ final class Upstream {
   JsonObject toJson() {
     return new JsonObject()
         .put("service", service)
+        .put("instance", breaker.name())
         .put("host", host)
         .put("port", port)
         .put("node", node)

@@ -111,7 +111,11 @@ final class UpstreamDirectory {
         .setMaxFailures(settings.breakerFailures())
         .setTimeout(settings.requestTimeoutMs())
         .setResetTimeout(settings.breakerResetMs())
-        .setFallbackOnFailure(false));
+        .setFallbackOnFailure(false)
+        // Off by default: each transition is published, on this JVM only, for the dashboard; no periodic repeat.
+        .setNotificationAddress(DashboardStream.BREAKERS)
+        .setNotificationLocalOnly(true)
+        .setNotificationPeriod(0));
     breaker.openHandler(v -> log.warn("circuit breaker {} OPEN: routing around it", name));
     breaker.halfOpenHandler(v -> log.info("circuit breaker {} HALF_OPEN: trying one request", name));
     breaker.closeHandler(v -> log.info("circuit breaker {} CLOSED", name));
@@ -145,6 +149,16 @@ final class UpstreamDirectory {
 
   boolean knows(String service) {
     return !snapshot.getOrDefault(service, List.of()).isEmpty();
+  }
+
+  /** The instance that runs on the cluster node {@code node}, as its breaker is named; null if none is known. */
+  String instanceOn(String node) {
+    for (Upstream upstream : byRegistration.values()) {
+      if (upstream.node != null && upstream.node.equals(node)) {
+        return upstream.breaker.name();
+      }
+    }
+    return null;
   }
 
   JsonArray describe() {

@@ -6,6 +6,11 @@ public final class Addresses {
   public static final String INVENTORY_EVENTS = "inventory.events";
   /** Domain events that order-service consumes (point to point, acknowledged). */
   public static final String ORDER_EVENTS = "orders.events";
+  /**
+   * Notes of every event delivered and handled, published (fire and forget) for the operator's live view: the
+   * gateway's dashboard listens here. Never acknowledged, never needed by the saga.
+   */
+  public static final String OBSERVATIONS = "saga.observations";
 
   private Addresses() {
   }

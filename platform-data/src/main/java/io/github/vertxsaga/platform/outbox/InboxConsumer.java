@@ -102,6 +102,7 @@ public final class InboxConsumer extends VerticleBase {
       if (ar.succeeded()) {
         OutboxSpans.within(span, () -> events.info("handled {} by={} outcome={} lag_ms={}", envelope.logLine(),
             consumerName, ar.result(), lagMs));
+        EventObservations.observe(vertx, consumerName, EventObservations.HANDLED, envelope, ar.result());
         end(span, ar.result());
         haltIfAsked(envelope);
         message.reply(ar.result());
@@ -111,6 +112,7 @@ public final class InboxConsumer extends VerticleBase {
         span.recordException(ar.cause());
         span.setStatus(StatusCode.ERROR, "transaction failed");
         end(span, "failed");
+        EventObservations.observe(vertx, consumerName, EventObservations.FAILED, envelope, ar.cause().toString());
         message.fail(500, ar.cause().toString());
       }
     });

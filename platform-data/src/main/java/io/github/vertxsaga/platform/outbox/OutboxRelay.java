@@ -159,6 +159,7 @@ public final class OutboxRelay extends VerticleBase {
           OutboxSpans.within(span, () ->
               events.debug("delivered {} to={} reply={}", envelope.logLine(), row.destination(), reply.body()));
           span.end();
+          EventObservations.observe(vertx, serviceName, EventObservations.DELIVERED, envelope, reply.body());
           return deliverInOrder(rows, index + 1, token, outcome);
         }, failure -> {
           span.recordException(failure);
@@ -215,8 +216,11 @@ public final class OutboxRelay extends VerticleBase {
     if (failures >= settings.maxFailures()) {
       OutboxStore.markFailed(c, serviceName, token, row.id(), attempts, failures, now, now, error);
       metrics.deadLettered();
-      return () -> events.error("dead-lettered {} to={} after {} failures: {}", failed.envelope.logLine(),
-          row.destination(), failures, error);
+      return () -> {
+        events.error("dead-lettered {} to={} after {} failures: {}", failed.envelope.logLine(),
+            row.destination(), failures, error);
+        EventObservations.observe(vertx, serviceName, EventObservations.DEAD_LETTERED, failed.envelope, error);
+      };
     }
     long delay = backoff(attempts);
     OutboxStore.markFailed(c, serviceName, token, row.id(), attempts, failures, now + delay, null, error);

@@ -114,6 +114,7 @@ class GatewayContractTest {
           new String[] {"POST", "/api/inventory/A1/restock"}, new String[] {"GET", "/api/orders"},
           new String[] {"POST", "/api/orders"}, new String[] {"GET", "/api/orders/abc"},
           new String[] {"POST", "/api/orders/abc/cancel"}, new String[] {"GET", "/api/admin/services"},
+          new String[] {"GET", "/api/admin/outbox"}, new String[] {"GET", "/api/admin/dashboard/stream"},
           new String[] {"GET", "/api/admin/dead-letters"}, new String[] {"POST", "/api/admin/dead-letters/order-service:1/requeue"});
       for (String[] route : served) {
         assertThat(contract.findOperation(route[1], io.vertx.core.http.HttpMethod.valueOf(route[0])))
