@@ -47,6 +47,9 @@ public final class Database implements AutoCloseable {
     config.setMinimumIdle(Math.min(2, settings.poolSize()));
     config.setConnectionTimeout(5_000);
     config.setValidationTimeout(2_000);
+    if (!settings.isH2()) {
+      DatabaseSettings.POSTGRES_PROPERTIES.forEach(config::addDataSourceProperty);
+    }
     // Fail start-up fast with a clear error when the database is unreachable.
     config.setInitializationFailTimeout(10_000);
     HikariDataSource dataSource = new HikariDataSource(config);

@@ -1,6 +1,7 @@
 package io.github.vertxsaga.platform.db;
 
 import io.github.vertxsaga.platform.config.Env;
+import java.util.Map;
 
 /**
  * The service's own database, as JDBC. The default is an H2 file under {@code data/<service>}.
@@ -42,6 +43,21 @@ public record DatabaseSettings(String url, String user, String password, int poo
     appendIfMissing(result, upper, "DB_CLOSE_ON_EXIT", "FALSE");
     return result.toString();
   }
+
+  /**
+   * What a PostgreSQL connection is opened with, unless the URL says otherwise (its parameters win). A network keeps
+   * no promise a loopback keeps: a host cut off in the middle of a transaction leaves its session open on the server
+   * holding its row locks, and every other instance's transaction on those rows waits behind it; when the host comes
+   * back, its own connections sit out TCP's retransmission backoff (tens of seconds after a 30 s cut) before a single
+   * statement goes through. So the server ends a session idle inside a transaction for 10 s (its client is gone or
+   * frozen: the statements of one transaction here follow each other at once), a lock is waited for 10 s at most, as
+   * H2's LOCK_TIMEOUT, and the client gives up a read after 15 s (longer than any statement or lock wait here) and
+   * the pool opens a fresh connection instead.
+   */
+  public static final Map<String, String> POSTGRES_PROPERTIES = Map.of(
+      "options", "-c idle_in_transaction_session_timeout=10000 -c lock_timeout=10000",
+      "socketTimeout", "15",
+      "tcpKeepAlive", "true");
 
   private static void appendIfMissing(StringBuilder url, String upper, String key, String value) {
     if (!upper.contains(";" + key + "=")) {

@@ -26,18 +26,24 @@ import java.util.List;
  * of a headless Service that lists every member's pod.
  *
  * <p>Hazelcast's defaults suit long-lived data grids, not services that restart: it waits 5 s before joining and keeps
- * a silent member for 60 s. Here a node joins at once (through DNS: as soon as the name lists a peer, alone after 5 s
- * at most) and a member silent for 5 s is dropped, so the survivors and the gateway forget a {@code kill -9}'d
- * instance within 10 s.
+ * a silent member for 60 s, and looks for the other half of a split every 120 s. Here a node joins at once (through
+ * DNS: as soon as the name lists a peer, alone after 5 s at most), a member silent for 5 s is dropped, so the
+ * survivors and the gateway forget a {@code kill -9}'d instance within 10 s, and the halves of a healed split merge
+ * within 3 s.
  */
 public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, NodeCredentials credentials,
                           NodeTracing tracing) {
 
   static final int PORT_RANGE = 20;
-  /** How often a member checks that its attestation is still in the cluster map (a merge may drop it). */
+  /**
+   * How often a member checks that its attestation and its event-bus consumers are still in the cluster's maps (a
+   * merge, or a member that lost sight of it for a moment, may drop them).
+   */
   static final long ATTESTATION_CHECK_MS = 2_000;
   /** How long a node joining through DNS looks for peers before it starts alone; it stops at the first found. */
   static final int DISCOVERY_WAIT_SECONDS = 5;
+  /** How often the master looks for another cluster of the same name to merge with (a healed split). */
+  static final int MERGE_CHECK_SECONDS = 2;
 
   /** A node whose spans are not kept (tests' observers and intruders). */
   public ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, NodeCredentials credentials) {
@@ -74,7 +80,10 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
     return Vertx.builder().with(options).withTracer(tracing.vertxTracer()).withClusterManager(trusted).buildClustered()
         .compose(vertx -> vertx.executeBlocking(() -> {
           trusted.attest();
-          vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> trusted.reassert());
+          vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> {
+            trusted.reassert();
+            trusted.reassertRegistrations();
+          });
           return new ClusterNode(vertx, manager, credentials, tracing);
         }).recover(e -> vertx.close().transform(closed -> Future.failedFuture(e))));
   }
@@ -91,7 +100,9 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
     config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
-    config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    // After a network heals, the halves find each other at the next split-brain check: every 2 s rather than 5 s (a
+    // check pings the few members listed in CLUSTER_MEMBERS), so that a merge follows a heal within 3 s.
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(MERGE_CHECK_SECONDS));
     config.setProperty("hazelcast.socket.bind.any", "false");
     config.setProperty("hazelcast.local.localAddress", address);
 

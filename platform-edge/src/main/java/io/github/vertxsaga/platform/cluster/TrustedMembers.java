@@ -22,6 +22,8 @@ import io.vertx.core.spi.cluster.RegistrationListener;
 import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.security.cert.X509Certificate;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,6 +52,8 @@ public final class TrustedMembers implements ClusterManager {
   private final List<X509Certificate> cas;
   private final Set<String> trusted = ConcurrentHashMap.newKeySet();
   private final Map<String, List<RegistrationInfo>> lastSeen = new ConcurrentHashMap<>();
+  /** This member's own consumers in the cluster's subscription map, by address, as the event bus registered them. */
+  private final Map<String, Set<RegistrationInfo>> own = new ConcurrentHashMap<>();
   private volatile RegistrationListener eventBus;
   private volatile IMap<String, String> attestations;
   private volatile String ownEntry;
@@ -106,6 +110,38 @@ public final class TrustedMembers implements ClusterManager {
         map.putAsync(self, entry);
       }
     });
+  }
+
+  /**
+   * Registers again every consumer of this member that is missing from the cluster's subscription map. Vert.x's
+   * Hazelcast cluster manager removes the consumers of members it sees leave, in the shared map: a member that was
+   * dropped for a moment (frozen, or cut off while the others suspected it) removes the consumers of the members it
+   * lost sight of, while it still reaches some of the map's partitions, and those members, never having left, never
+   * publish theirs again: no event would reach them until a restart. Asynchronous: safe on an event loop.
+   */
+  void reassertRegistrations() {
+    if (!hazelcast.isActive()) {
+      return;
+    }
+    String self = hazelcast.getNodeId();
+    own.forEach((address, registrations) -> hazelcast.getRegistrations(address, (inMap, failure) -> {
+      if (failure != null) {
+        return; // the cluster is busy (merging): the next check tries again
+      }
+      List<RegistrationInfo> missing;
+      synchronized (registrations) {
+        missing = registrations.stream().filter(r -> !inMap.contains(r)).toList();
+      }
+      if (!missing.isEmpty()) {
+        log.warn("{} of this member's consumers of {} were missing from the cluster's subscription map: "
+            + "registering them again (node {})", missing.size(), address, self);
+        missing.forEach(r -> hazelcast.addRegistration(address, r, (ok, e) -> {
+          if (e != null) {
+            log.warn("registering a consumer of {} again failed: {}", address, e.toString());
+          }
+        }));
+      }
+    }));
   }
 
   private void judge(String node, String text) {
@@ -278,11 +314,18 @@ public final class TrustedMembers implements ClusterManager {
 
   @Override
   public void addRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+    if (!registrationInfo.localOnly()) {
+      own.computeIfAbsent(address, a -> Collections.synchronizedSet(new LinkedHashSet<>())).add(registrationInfo);
+    }
     hazelcast.addRegistration(address, registrationInfo, promise);
   }
 
   @Override
   public void removeRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+    own.computeIfPresent(address, (a, registrations) -> {
+      registrations.remove(registrationInfo);
+      return registrations.isEmpty() ? null : registrations;
+    });
     hazelcast.removeRegistration(address, registrationInfo, promise);
   }
 

@@ -15,6 +15,12 @@ public final class ServiceRegistration {
   /** Metadata key of the cluster node that owns a record; the janitor removes records of departed nodes. */
   public static final String NODE = "node";
   public static final String INSTANCE = "instance";
+  /**
+   * How often an instance checks that its record is still in discovery. A merge of a split cluster keeps one half's
+   * map, where the other half's janitor removed this record: until it is back, a gateway that knows no other instance
+   * answers 503, so the check is cheap (one map read) and frequent.
+   */
+  public static final long RECORD_CHECK_MS = 1_000;
 
   private static final Logger log = LoggerFactory.getLogger(ServiceRegistration.class);
 

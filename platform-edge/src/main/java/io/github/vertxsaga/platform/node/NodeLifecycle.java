@@ -109,7 +109,7 @@ public final class NodeLifecycle<R extends AutoCloseable> implements RunningNode
       return Future.succeededFuture();
     }
     return registration.publish(role.identity().name(), endpoint.get().host(), endpoint.get().port(), node.nodeId())
-        .onSuccess(record -> registration.keepPublished(node.vertx(), StaleRecordJanitor.DEFAULT_INTERVAL_MS))
+        .onSuccess(record -> registration.keepPublished(node.vertx(), ServiceRegistration.RECORD_CHECK_MS))
         .mapEmpty();
   }
 

@@ -32,11 +32,15 @@ public final class PrivatePostgres implements AutoCloseable {
   private final Path bin;
   private final Path dir;
   private final int port;
+  private final List<String> commandPrefix;
+  private final String host;
 
-  private PrivatePostgres(Path bin, Path dir, int port) {
+  private PrivatePostgres(Path bin, Path dir, int port, List<String> commandPrefix, String host) {
     this.bin = bin;
     this.dir = dir;
     this.port = port;
+    this.commandPrefix = List.copyOf(commandPrefix);
+    this.host = host;
   }
 
   /** The newest local installation's programs (Debian: /usr/lib/postgresql/N/bin), if there is one. */
@@ -62,16 +66,29 @@ public final class PrivatePostgres implements AutoCloseable {
     }
   }
 
-  /** Creates and starts a new server. */
+  /** Creates and starts a new server on 127.0.0.1. */
   public static PrivatePostgres start(Path bin) {
+    return start(bin, List.of(), "127.0.0.1", null);
+  }
+
+  /**
+   * Creates and starts a new server on a host of its own: run through {@code commandPrefix} (say
+   * {@code ip netns exec <namespace>}), listening on {@code host}, and trusting the role {@code saga} from
+   * {@code trustedNetwork} (a CIDR) too.
+   */
+  public static PrivatePostgres start(Path bin, List<String> commandPrefix, String host, String trustedNetwork) {
     try {
       Path dir = Files.createTempDirectory("saga-pg-");
       if (isRoot()) {
         run(List.of("chown", "postgres:postgres", dir.toString()), Duration.ofSeconds(10));
       }
-      PrivatePostgres server = new PrivatePostgres(bin, dir, Ports.free());
+      PrivatePostgres server = new PrivatePostgres(bin, dir, Ports.free(), commandPrefix, host);
       server.pg(List.of(bin.resolve("initdb").toString(), "-D", server.data().toString(), "-U", USER,
           "--auth=trust", "-E", "UTF8", "--no-instructions"), Duration.ofSeconds(120));
+      if (trustedNetwork != null) {
+        Files.writeString(server.data().resolve("pg_hba.conf"), "host all " + USER + " " + trustedNetwork
+            + " trust\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+      }
       server.pgCtl("start");
       return server;
     } catch (IOException e) {
@@ -95,7 +112,7 @@ public final class PrivatePostgres implements AutoCloseable {
   }
 
   private String url(String database) {
-    return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    return "jdbc:postgresql://" + host + ":" + port + "/" + database;
   }
 
   /** {@code pg_ctl restart -m fast}, what {@code pg_ctlcluster ... restart} does: every connection is cut. */
@@ -111,13 +128,13 @@ public final class PrivatePostgres implements AutoCloseable {
 
   private void pgCtl(String action) {
     pg(List.of(bin.resolve("pg_ctl").toString(), "-D", data().toString(), "-l", dir.resolve("server.log").toString(),
-        "-m", "fast", "-w", "-t", "60", "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1", action),
+        "-m", "fast", "-w", "-t", "60", "-o", "-p " + port + " -k " + dir + " -c listen_addresses=" + host, action),
         Duration.ofSeconds(90));
   }
 
   /** Runs a PostgreSQL program, as the postgres OS user when this JVM runs as root. */
   private void pg(List<String> command, Duration limit) {
-    List<String> full = new ArrayList<>();
+    List<String> full = new ArrayList<>(commandPrefix);
     if (isRoot()) {
       full.addAll(List.of("runuser", "-u", "postgres", "--"));
     }

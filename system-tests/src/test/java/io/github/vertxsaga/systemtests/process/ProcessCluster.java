@@ -14,10 +14,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -76,6 +78,14 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
   private boolean classScoped;
   private final Map<String, Integer> starts = new HashMap<>();
   private ObserverNode observer;
+  private Map<String, Placement> placements = Map.of();
+
+  /**
+   * Where a process runs when not on this machine's loopback: the command that enters its host (say
+   * {@code ip netns exec <namespace>}) and the host's own address, which it binds and advertises.
+   */
+  public record Placement(List<String> commandPrefix, String host) {
+  }
 
   @Override
   public void beforeAll(ExtensionContext context) throws IOException {
@@ -161,6 +171,15 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
         + ": process logs are in " + logDir));
   }
 
+  /**
+   * Runs each named process on its own host, configured as on a multi-machine deployment: {@code CLUSTER_HOST} its
+   * host's address, {@code CLUSTER_MEMBERS} every other host's, all on the cluster's first port. Processes of names not
+   * in {@code placements} stay on 127.0.0.1.
+   */
+  public void placeOn(Map<String, Placement> placements) {
+    this.placements = Map.copyOf(placements);
+  }
+
   /** Runs {@code closer} after every process is gone (to drop a database, stop a server the processes used). */
   public void onClose(Runnable closer) {
     closers.add(0, closer);
@@ -209,6 +228,12 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
       env.put("DB_USER", "sa");
       env.put("DB_PASSWORD", "");
     }
+    Placement placement = placements.get(name);
+    if (placement != null) {
+      env.put("CLUSTER_HOST", placement.host());
+      env.put("CLUSTER_MEMBERS", placements.entrySet().stream().filter(other -> !other.getKey().equals(name))
+          .map(other -> other.getValue().host() + ":" + portBase).sorted().collect(Collectors.joining(",")));
+    }
     env.putAll(overrides);
     return run(service, name, env);
   }
@@ -229,7 +254,9 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
   private ServiceProcess run(Service service, String name, Map<String, String> env) {
     int start = starts.merge(name, 1, Integer::sum);
     Path log = logDir.resolve(start == 1 ? name + ".log" : name + "-" + start + ".log");
-    List<String> command = new ArrayList<>(List.of(javaCommand()));
+    List<String> command = new ArrayList<>();
+    Optional.ofNullable(placements.get(name)).ifPresent(placement -> command.addAll(placement.commandPrefix()));
+    command.add(javaCommand());
     command.addAll(ClassArchive.jvmOptions(service));
     command.addAll(List.of("-jar", service.jar().toString()));
     ProcessBuilder builder = new ProcessBuilder(command)
@@ -239,8 +266,8 @@ public final class ProcessCluster implements BeforeAllCallback, AfterAllCallback
     builder.environment().keySet().removeIf(ProcessCluster::isConfiguration);
     builder.environment().putAll(env);
     try {
-      ServiceProcess process = new ServiceProcess(service, name, env, Integer.parseInt(env.get("HTTP_PORT")), log,
-          builder.start());
+      ServiceProcess process = new ServiceProcess(service, name, env, env.getOrDefault("CLUSTER_HOST", HOST),
+          Integer.parseInt(env.get("HTTP_PORT")), log, builder.start());
       processes.add(process);
       RUNNING.add(process);
       return process;

@@ -21,6 +21,7 @@ public final class ServiceProcess {
   private final Service service;
   private final String name;
   private final Map<String, String> environment;
+  private final String host;
   private final int httpPort;
   private final Path log;
   private final Process process;
@@ -31,11 +32,12 @@ public final class ServiceProcess {
     return ClassArchive.JVM_OPTIONS;
   }
 
-  ServiceProcess(Service service, String name, Map<String, String> environment, int httpPort, Path log,
+  ServiceProcess(Service service, String name, Map<String, String> environment, String host, int httpPort, Path log,
       Process process) {
     this.service = service;
     this.name = name;
     this.environment = Map.copyOf(environment);
+    this.host = host;
     this.httpPort = httpPort;
     this.log = log;
     this.process = process;
@@ -58,9 +60,14 @@ public final class ServiceProcess {
     return httpPort;
   }
 
-  /** {@code 127.0.0.1:port}, as the gateway logs and names its breakers. */
+  /** The address it binds and advertises ({@code CLUSTER_HOST}): 127.0.0.1, or its own host's. */
+  public String host() {
+    return host;
+  }
+
+  /** {@code host:port}, as the gateway logs and names its breakers. */
   public String address() {
-    return "127.0.0.1:" + httpPort;
+    return host + ":" + httpPort;
   }
 
   /**
@@ -69,13 +76,13 @@ public final class ServiceProcess {
    */
   public URI uri(String path) {
     boolean https = service.hasDatabase() && !"off".equals(environment.getOrDefault("CLUSTER_TLS", "on"));
-    return URI.create((https ? "https" : "http") + "://127.0.0.1:" + httpPort + path);
+    return URI.create((https ? "https" : "http") + "://" + host + ":" + httpPort + path);
   }
 
   /** A service's plain probe port ({@code OPS_PORT}): {@code /health}, {@code /ready}, {@code /metrics}. */
   public URI opsUri(String path) {
     String ops = environment.get("OPS_PORT");
-    return ops == null ? uri(path) : URI.create("http://127.0.0.1:" + ops + path);
+    return ops == null ? uri(path) : URI.create("http://" + host + ":" + ops + path);
   }
 
   public long pid() {

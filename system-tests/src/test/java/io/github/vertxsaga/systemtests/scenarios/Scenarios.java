@@ -22,9 +22,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /** Scenarios every topology runs the same way. */
-final class Scenarios {
+public final class Scenarios {
   /** The bound within which every accepted order must be terminal and the stock at rest after a scenario. */
-  static final Duration SETTLE = Duration.ofSeconds(60);
+  public static final Duration SETTLE = Duration.ofSeconds(60);
 
   private Scenarios() {
   }
@@ -33,7 +33,7 @@ final class Scenarios {
    * An order confirmed, one rejected for want of stock, one cancelled; the events of the confirmed one are in the
    * logs of both services, published by one and handled by the other.
    */
-  static void happyPath(Topology topology, String prefix) {
+  public static void happyPath(Topology topology, String prefix) {
     Shop shop = new Shop(topology);
     String plenty = prefix + "-PLENTY";
     String scarce = prefix + "-SCARCE";
@@ -230,11 +230,11 @@ final class Scenarios {
   }
 
   /** Redeliveries the inboxes of the service acknowledged as duplicates so far (over every instance and restart). */
-  static long duplicates(Topology topology, io.github.vertxsaga.systemtests.process.Service service) {
+  public static long duplicates(Topology topology, io.github.vertxsaga.systemtests.process.Service service) {
     return topology.logLines(service).stream().filter(line -> line.contains("outcome=duplicate")).count();
   }
 
-  static long millis(long nanos) {
+  public static long millis(long nanos) {
     return nanos / 1_000_000;
   }
 
@@ -253,7 +253,7 @@ final class Scenarios {
   }
 
   /** Polls an order until it is terminal, and returns its status. */
-  static String awaitStatus(Shop shop, User customer, String orderId) {
+  public static String awaitStatus(Shop shop, User customer, String orderId) {
     return Eventually.value("order " + orderId + " is terminal", SETTLE, Duration.ofMillis(100), () -> {
       Shop.Answer answer = shop.get(customer, "/api/orders/" + orderId);
       String status = answer.status() == 200 ? answer.body().getString("status") : null;
@@ -262,7 +262,7 @@ final class Scenarios {
   }
 
   /** Asserts none of the requests failed (5xx or no answer), listing those that did. */
-  static void assertNoFailures(List<Ledger.Outcome> outcomes, String during) {
+  public static void assertNoFailures(List<Ledger.Outcome> outcomes, String during) {
     List<Ledger.Outcome> failed = outcomes.stream().filter(Ledger.Outcome::failed).toList();
     assertThat(failed).as("failed client requests " + during + " (of " + outcomes.size() + ")").isEmpty();
   }
