@@ -2,35 +2,22 @@ package io.github.vertxsaga.systemtests.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.vertxsaga.events.Addresses;
-import io.github.vertxsaga.events.EventEnvelope;
-import io.github.vertxsaga.events.EventEnvelopeCodec;
-import io.github.vertxsaga.events.LineItem;
-import io.github.vertxsaga.events.Payloads;
 import io.github.vertxsaga.platform.cluster.ClusterNode;
-import io.github.vertxsaga.platform.config.ClusterSettings;
-import io.github.vertxsaga.platform.config.Env;
 import io.github.vertxsaga.platform.db.DatabaseSettings;
-import io.github.vertxsaga.platform.testing.TestCertificates;
 import io.github.vertxsaga.platform.testing.TestDatabases;
-import io.github.vertxsaga.platform.tls.NodeCredentials;
 import io.github.vertxsaga.systemtests.Http;
 import io.github.vertxsaga.systemtests.User;
+import io.github.vertxsaga.systemtests.process.ParkedEvents;
 import io.github.vertxsaga.systemtests.process.ProcessCluster;
 import io.github.vertxsaga.systemtests.process.Service;
 import io.github.vertxsaga.systemtests.process.ServiceProcess;
 import io.github.vertxsaga.systemtests.process.Topology;
-import io.vertx.core.eventbus.DeliveryOptions;
 import java.io.BufferedReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +39,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @DisplayName("The dashboard in a real browser")
 class DashboardBrowserIT {
+  private static final String SKU = "dashboard-it-unknown-sku";
   private static final Duration SCRIPT = Duration.ofMinutes(4);
   private static final String ADMIN_PASSWORD = "admin-pw";
   private static final String ALICE_PASSWORD = "alice-pw";
@@ -77,7 +65,7 @@ class DashboardBrowserIT {
     refusesAllButAnAdmin(gateway);
 
     Path shots = Service.projectRoot().resolve("system-tests/target/dashboard");
-    ClusterNode member = joinCluster();
+    ClusterNode member = ParkedEvents.joinAsOperator(cluster, "dashboard-test");
     Process script = new ProcessBuilder(node.toString(), "dashboard.mjs", gateway.uri("").toString(),
         User.ADMIN.userName(), ADMIN_PASSWORD, User.ALICE.userName(), ALICE_PASSWORD, shots.toString())
         .directory(BrowserTools.scripts().toFile()).redirectErrorStream(true).start();
@@ -132,15 +120,11 @@ class DashboardBrowserIT {
   private String answer(String what, Topology topology, ClusterNode member, Path orderFiles) throws Exception {
     if (what.equals("park-event")) {
       String orderId = UUID.randomUUID().toString();
-      EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(orderId, User.ALICE.userName(),
-          List.of(new LineItem("dashboard-it-unknown-sku", 1))), 1, Instant.now());
-      String outcome = member.vertx().eventBus().<String>request(Addresses.INVENTORY_EVENTS, placed,
-          new DeliveryOptions().setSendTimeout(30_000)).await(40, TimeUnit.SECONDS).body();
-      assertThat(outcome).as("inventory applies the OrderPlaced").isEqualTo("applied");
+      ParkedEvents.placeUnissuedOrder(member, orderId, SKU);
       return orderId;
     }
     if (what.startsWith("repair ")) {
-      createMissingOrder(topology.orders().get(0), what.substring("repair ".length()));
+      ParkedEvents.createMissingOrder(topology.orders().get(0), what.substring("repair ".length()), SKU);
       return "";
     }
     if (what.equals("restart-gateway")) {
@@ -157,32 +141,5 @@ class DashboardBrowserIT {
       return Service.INVENTORY.serviceName() + "@" + ProcessCluster.HOST + ":" + victim.httpPort();
     }
     throw new AssertionError("dashboard.mjs asked for " + what);
-  }
-
-  /** The operator's repair of the parked answer: the order it is about now exists, PENDING. */
-  private static void createMissingOrder(ServiceProcess order, String orderId) throws Exception {
-    DatabaseSettings db = DatabaseSettings.from(new Env(order.environment()), Service.ORDER.serviceName());
-    long now = System.currentTimeMillis();
-    try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
-         PreparedStatement ps = c.prepareStatement("""
-             INSERT INTO orders (id, customer, status, items, reason, version, created_at, updated_at)
-             VALUES (?, ?, 'PENDING', ?, NULL, 1, ?, ?)""")) {
-      ps.setString(1, orderId);
-      ps.setString(2, User.ALICE.userName());
-      ps.setString(3, LineItem.toJson(List.of(new LineItem("dashboard-it-unknown-sku", 1))).encode());
-      ps.setLong(4, now);
-      ps.setLong(5, now);
-      assertThat(ps.executeUpdate()).isOne();
-    }
-  }
-
-  /** The test's own member, with the tests' operator certificate: members without one are sent no event. */
-  private ClusterNode joinCluster() throws Exception {
-    var tls = TestCertificates.settings("operator");
-    ClusterNode node = ClusterNode.start(new ClusterSettings(cluster.clusterName(), ProcessCluster.HOST,
-            cluster.clusterPort(), List.of(cluster.clusterMembers().split(",")), tls),
-        NodeCredentials.load("dashboard-test", tls)).await(60, TimeUnit.SECONDS);
-    EventEnvelopeCodec.register(node.vertx().eventBus());
-    return node;
   }
 }

@@ -2,35 +2,21 @@ package io.github.vertxsaga.systemtests.monitoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.vertxsaga.events.Addresses;
-import io.github.vertxsaga.events.EventEnvelope;
-import io.github.vertxsaga.events.EventEnvelopeCodec;
-import io.github.vertxsaga.events.LineItem;
-import io.github.vertxsaga.events.Payloads;
 import io.github.vertxsaga.platform.cluster.ClusterNode;
-import io.github.vertxsaga.platform.config.ClusterSettings;
-import io.github.vertxsaga.platform.db.DatabaseSettings;
-import io.github.vertxsaga.platform.config.Env;
 import io.github.vertxsaga.platform.testing.Eventually;
-import io.github.vertxsaga.platform.testing.TestCertificates;
-import io.github.vertxsaga.platform.tls.NodeCredentials;
 import io.github.vertxsaga.systemtests.Http;
 import io.github.vertxsaga.systemtests.User;
+import io.github.vertxsaga.systemtests.process.ParkedEvents;
 import io.github.vertxsaga.systemtests.process.ProcessCluster;
 import io.github.vertxsaga.systemtests.process.Service;
 import io.github.vertxsaga.systemtests.process.ServiceProcess;
 import io.github.vertxsaga.systemtests.process.Topology;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +43,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  */
 @DisplayName("Alerts on a real Prometheus")
 class AlertsFireIT {
+  private static final String SKU = "alerts-it-unknown-sku";
   private static final Duration START = Duration.ofSeconds(120);
   /** Scrape, outbox sampling (every 5 s) and rule evaluation, on a loaded machine. */
   private static final Duration ALERT = Duration.ofSeconds(60);
@@ -89,7 +76,7 @@ class AlertsFireIT {
     ServiceProcess gateway = topology.gateway();
     long processesUp = System.nanoTime();
 
-    ClusterNode node = joinCluster();
+    ClusterNode node = ParkedEvents.joinAsOperator(cluster, "alerts-test");
     try (PrometheusServer prometheus = PrometheusServer.start(binary, cluster.logDir(), Map.of(
         Service.INVENTORY.serviceName(), List.of(scraped(inventory)),
         Service.ORDER.serviceName(), List.of(scraped(order)),
@@ -99,14 +86,14 @@ class AlertsFireIT {
       long ready = System.nanoTime();
 
       String orderId = UUID.randomUUID().toString();
-      deadLetter(node, orderId);
+      ParkedEvents.placeUnissuedOrder(node, orderId, SKU);
       JsonObject alert = Eventually.value(ALERT_NAME + " fires", ALERT, POLL, () -> alerts(prometheus, ALERT_NAME).stream()
           .filter(a -> "firing".equals(a.getString("state"))).findFirst());
       long fired = System.nanoTime();
       assertThat(alert.getJsonObject("labels").getMap()).containsEntry("service", "inventory-service")
           .containsEntry("severity", "page");
 
-      createMissingOrder(order, orderId);
+      ParkedEvents.createMissingOrder(order, orderId, SKU);
       requeue(gateway, orderId);
       Eventually.until("the requeued answer settles order " + orderId, ALERT, POLL, () -> "REJECTED".equals(
           Http.as(User.ADMIN).get(gateway.uri("/api/orders/" + orderId)).json().getString("status")));
@@ -149,41 +136,6 @@ class AlertsFireIT {
   /** A service's metrics on its plain probe port: Prometheus holds no client certificate. */
   private static String scraped(ServiceProcess service) {
     return ProcessCluster.HOST + ":" + service.environment().get("OPS_PORT");
-  }
-
-  /** The test's own member, with the tests' operator certificate: members without one are sent no event. */
-  private ClusterNode joinCluster() throws Exception {
-    var tls = TestCertificates.settings("operator");
-    ClusterNode node = ClusterNode.start(new ClusterSettings(cluster.clusterName(), ProcessCluster.HOST,
-            cluster.clusterPort(), List.of(cluster.clusterMembers().split(",")), tls),
-        NodeCredentials.load("alerts-test", tls)).await(60, TimeUnit.SECONDS);
-    EventEnvelopeCodec.register(node.vertx().eventBus());
-    return node;
-  }
-
-  /** An OrderPlaced that order-service never emitted: inventory's answer to it is refused until it is parked. */
-  private static void deadLetter(ClusterNode node, String orderId) throws Exception {
-    EventEnvelope placed = EventEnvelope.wrap(new Payloads.OrderPlaced(orderId, User.ALICE.userName(),
-        List.of(new LineItem("alerts-it-unknown-sku", 1))), 1, Instant.now());
-    String outcome = node.vertx().eventBus().<String>request(Addresses.INVENTORY_EVENTS, placed,
-        new DeliveryOptions().setSendTimeout(30_000)).await(40, TimeUnit.SECONDS).body();
-    assertThat(outcome).as("inventory applies the OrderPlaced").isEqualTo("applied");
-  }
-
-  private static void createMissingOrder(ServiceProcess order, String orderId) throws Exception {
-    DatabaseSettings db = DatabaseSettings.from(new Env(order.environment()), Service.ORDER.serviceName());
-    long now = System.currentTimeMillis();
-    try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
-         PreparedStatement ps = c.prepareStatement("""
-             INSERT INTO orders (id, customer, status, items, reason, version, created_at, updated_at)
-             VALUES (?, ?, 'PENDING', ?, NULL, 1, ?, ?)""")) {
-      ps.setString(1, orderId);
-      ps.setString(2, User.ALICE.userName());
-      ps.setString(3, LineItem.toJson(List.of(new LineItem("alerts-it-unknown-sku", 1))).encode());
-      ps.setLong(4, now);
-      ps.setLong(5, now);
-      assertThat(ps.executeUpdate()).isOne();
-    }
   }
 
   /** Through the gateway's admin API, as an operator would. */
