@@ -13,6 +13,8 @@ import java.util.Map;
  * The whole configuration of the gateway, read once from the environment.
  *
  * @param requestTimeoutMs  per request to a service; past it the client gets 504 ({@code GATEWAY_REQUEST_TIMEOUT_MS})
+ * @param readAttemptMs     how long a GET or HEAD waits on its first instance before it is tried on another
+ *                          ({@code GATEWAY_READ_ATTEMPT_TIMEOUT_MS}, at most the request timeout)
  * @param breakerFailures   consecutive failures that open an instance's breaker ({@code BREAKER_MAX_FAILURES})
  * @param breakerResetMs    how long a breaker stays open before a trial request ({@code BREAKER_RESET_MS})
  * @param refreshMs         fallback discovery refresh; announcements refresh at once ({@code DISCOVERY_REFRESH_MS})
@@ -34,6 +36,7 @@ public record GatewaySettings(
     int httpPort,
     ClusterSettings cluster,
     long requestTimeoutMs,
+    long readAttemptMs,
     int breakerFailures,
     long breakerResetMs,
     long refreshMs,
@@ -52,6 +55,7 @@ public record GatewaySettings(
       throw new IllegalArgumentException("the token issuer signs with JWT_SECRET: set it, or AUTH_ISSUER_ENABLED=false");
     }
     users = List.copyOf(users);
+    readAttemptMs = Math.min(readAttemptMs, requestTimeoutMs);
   }
 
   public static GatewaySettings from(Map<String, String> environment) {
@@ -60,6 +64,7 @@ public record GatewaySettings(
         env.integer("HTTP_PORT", 8080, 0, 65535),
         ClusterSettings.from(env),
         env.longValue("GATEWAY_REQUEST_TIMEOUT_MS", 5_000, 1, 600_000),
+        env.longValue("GATEWAY_READ_ATTEMPT_TIMEOUT_MS", 2_000, 1, 600_000),
         env.integer("BREAKER_MAX_FAILURES", 5, 1, 1_000),
         env.longValue("BREAKER_RESET_MS", 5_000, 10, 600_000),
         env.longValue("DISCOVERY_REFRESH_MS", 1_000, 10, 600_000),
@@ -78,7 +83,7 @@ public record GatewaySettings(
 
   /** The same gateway, its spans recorded and handed to {@code exporter} (tests that collect them in the JVM). */
   public GatewaySettings exportingSpansTo(SpanExporter exporter) {
-    return new GatewaySettings(httpPort, cluster, requestTimeoutMs, breakerFailures, breakerResetMs, refreshMs,
+    return new GatewaySettings(httpPort, cluster, requestTimeoutMs, readAttemptMs, breakerFailures, breakerResetMs, refreshMs,
         instances, auth, issuerEnabled, users, tokenTtlSeconds, rate, loginRate, shutdownGraceMs,
         tracing.exportingTo(exporter));
   }

@@ -61,7 +61,7 @@ final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     ProxyHandler proxy = new ProxyHandler(directory, vertx.createHttpClient(
         credentials.applyTo(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(1_000).setIdleTimeout(60)),
-        new PoolOptions().setHttp1MaxSize(64)), settings.requestTimeoutMs());
+        new PoolOptions().setHttp1MaxSize(64)), settings.requestTimeoutMs(), settings.readAttemptMs());
     server = vertx.createHttpServer(new HttpServerOptions().setPort(settings.httpPort())
         .setHost(settings.cluster().host().equals("127.0.0.1") ? "0.0.0.0" : settings.cluster().host())
         .setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024));

@@ -23,6 +23,11 @@ import org.slf4j.LoggerFactory;
  * instance's breaker, which also bounds it in time. A GET that fails is tried once more on another instance; a
  * request of any method that never reached an instance (connection refused, handshake refused, breaker open) goes
  * on to the next one.
+ *
+ * <p>A read's first attempt is bounded by the shorter read-attempt timeout: an instance the network stopped
+ * answering (a pooled connection whose packets are dropped) would otherwise hold the GET for the whole request
+ * timeout before the retry elsewhere, and the client may give up first. The retry, and every write, gets the whole
+ * request timeout; a write is never re-sent, so cutting its wait short would only turn a late answer into a 504.
  */
 final class ProxyHandler {
   private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
@@ -46,11 +51,13 @@ final class ProxyHandler {
   private final UpstreamDirectory directory;
   private final HttpClient client;
   private final long timeoutMs;
+  private final long readAttemptMs;
 
-  ProxyHandler(UpstreamDirectory directory, HttpClient client, long timeoutMs) {
+  ProxyHandler(UpstreamDirectory directory, HttpClient client, long timeoutMs, long readAttemptMs) {
     this.directory = directory;
     this.client = client;
     this.timeoutMs = timeoutMs;
+    this.readAttemptMs = readAttemptMs;
   }
 
   /** Proxies the routed request to the service and writes its answer, or a problem, back. */
@@ -78,9 +85,10 @@ final class ProxyHandler {
     if (upstream == null) {
       return Future.failedFuture(previous instanceof ServerError error ? error : new NoInstance(previous));
     }
+    long attemptMs = tried.isEmpty() && isRead(outgoing.method()) ? readAttemptMs : timeoutMs;
     tried.add(upstream);
     upstream.routed.incrementAndGet();
-    return upstream.breaker.<Answer>execute(() -> send(upstream, outgoing))
+    return upstream.breaker.<Answer>execute(() -> send(upstream, outgoing, attemptMs))
         .recover(failure -> {
           if (retryable(outgoing.method(), failure, tried.size())) {
             log.info("{} {} failed on {} ({}); retrying on another instance", outgoing.method(), outgoing.uri(),
@@ -91,7 +99,7 @@ final class ProxyHandler {
         });
   }
 
-  private Future<Answer> send(Upstream upstream, Outgoing outgoing) {
+  private Future<Answer> send(Upstream upstream, Outgoing outgoing, long attemptMs) {
     // Connects to the instance's address, but asks for the service by name: with TLS on, the client's host check
     // then passes only a certificate that names the service, so a record forged or gone stale (another process now
     // on that address) gets no request and no token; the handshake fails before either is sent.
@@ -101,7 +109,10 @@ final class ProxyHandler {
         .setHost(upstream.service)
         .setPort(upstream.port)
         .setURI(outgoing.uri())
-        .setIdleTimeout(timeoutMs)
+        // Both bounds: an instance that accepts TCP but never finishes the TLS handshake (a paused JVM) holds the
+        // connection phase, which the idle timeout does not cover, for the client's 10 s handshake timeout.
+        .setConnectTimeout(attemptMs)
+        .setIdleTimeout(attemptMs)
         .setTraceOperation(outgoing.method().name() + " " + upstream.service)
         .setHeaders(outgoing.headers());
     return client.request(options)
@@ -142,7 +153,11 @@ final class ProxyHandler {
    */
   private static boolean retryable(HttpMethod method, Throwable failure, int attempts) {
     boolean neverSent = failure instanceof NotConnected || failure instanceof OpenCircuitException;
-    return neverSent || (attempts == 1 && (method == HttpMethod.GET || method == HttpMethod.HEAD));
+    return neverSent || (attempts == 1 && isRead(method));
+  }
+
+  private static boolean isRead(HttpMethod method) {
+    return method == HttpMethod.GET || method == HttpMethod.HEAD;
   }
 
   static void relay(RoutingContext ctx, Answer answer) {

@@ -1,5 +1,6 @@
 package io.github.vertxsaga.gateway;
 
+import io.github.vertxsaga.platform.discovery.ServiceRegistration;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.circuitbreaker.CircuitBreaker;
@@ -35,7 +36,8 @@ final class UpstreamDirectory {
   private final ServiceDiscovery discovery;
   private final GatewaySettings settings;
   private final Set<String> services;
-  private final Map<String, Upstream> byRegistration = new ConcurrentHashMap<>();
+  /** By {@link #instanceKey}: one instance, one breaker, however many records discovery holds for it. */
+  private final Map<String, Upstream> byInstance = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> cursors = new ConcurrentHashMap<>();
   private final Map<String, Gauge> breakerGauges = new ConcurrentHashMap<>();
   private final MeterRegistry registry = BackendRegistries.getDefaultNow() != null
@@ -83,11 +85,14 @@ final class UpstreamDirectory {
     Map<String, List<Upstream>> next = new HashMap<>();
     Set<String> seen = new java.util.HashSet<>();
     for (Record record : records) {
-      seen.add(record.getRegistration());
-      Upstream upstream = byRegistration.computeIfAbsent(record.getRegistration(), id -> create(record));
+      String key = instanceKey(record);
+      if (!seen.add(key)) {
+        continue; // a second record of an instance already listed
+      }
+      Upstream upstream = byInstance.computeIfAbsent(key, id -> create(key, record));
       next.computeIfAbsent(record.getName(), name -> new ArrayList<>()).add(upstream);
     }
-    byRegistration.entrySet().removeIf(entry -> {
+    byInstance.entrySet().removeIf(entry -> {
       if (seen.contains(entry.getKey())) {
         return false;
       }
@@ -104,7 +109,19 @@ final class UpstreamDirectory {
     snapshot = Map.copyOf(next);
   }
 
-  private Upstream create(Record record) {
+  /**
+   * An instance is its endpoint on its cluster node. A merge of a split cluster can bring back a record its instance
+   * had already published again (the check that republishes a lost record saw it gone): listed twice, the instance
+   * would get twice the traffic, two breakers that each need their own failures to open, and a read retried "on
+   * another instance" would go to the same one.
+   */
+  private static String instanceKey(Record record) {
+    String node = record.getMetadata() == null ? null : record.getMetadata().getString(ServiceRegistration.NODE);
+    return record.getName() + "@" + record.getLocation().getString("host") + ":"
+        + record.getLocation().getInteger("port") + "/" + node;
+  }
+
+  private Upstream create(String key, Record record) {
     String name = record.getName() + "@" + record.getLocation().getString("host") + ":"
         + record.getLocation().getInteger("port");
     CircuitBreaker breaker = CircuitBreaker.create(name, vertx, new CircuitBreakerOptions()
@@ -119,7 +136,7 @@ final class UpstreamDirectory {
     breaker.openHandler(v -> log.warn("circuit breaker {} OPEN: routing around it", name));
     breaker.halfOpenHandler(v -> log.info("circuit breaker {} HALF_OPEN: trying one request", name));
     breaker.closeHandler(v -> log.info("circuit breaker {} CLOSED", name));
-    breakerGauges.put(record.getRegistration(), Gauge.builder("gateway_circuit_breaker_state", breaker,
+    breakerGauges.put(key, Gauge.builder("gateway_circuit_breaker_state", breaker,
             b -> switch (b.state()) {
               case CLOSED -> 0;
               case HALF_OPEN -> 1;
@@ -153,7 +170,7 @@ final class UpstreamDirectory {
 
   /** The instance that runs on the cluster node {@code node}, as its breaker is named; null if none is known. */
   String instanceOn(String node) {
-    for (Upstream upstream : byRegistration.values()) {
+    for (Upstream upstream : byInstance.values()) {
       if (upstream.node != null && upstream.node.equals(node)) {
         return upstream.breaker.name();
       }

@@ -49,6 +49,16 @@ class GatewaySettingsTest {
         .hasMessageContaining("GATEWAY_REQUEST_TIMEOUT_MS");
   }
 
+  @Test
+  @DisplayName("a read's first attempt is never allowed longer than the request timeout")
+  void readAttemptWithinRequestTimeout() {
+    assertThat(GatewaySettings.from(env("JWT_SECRET", SECRET)).readAttemptMs()).isEqualTo(2_000);
+    assertThat(GatewaySettings.from(env("JWT_SECRET", SECRET, "GATEWAY_REQUEST_TIMEOUT_MS", "500")).readAttemptMs())
+        .isEqualTo(500);
+    assertThatThrownBy(() -> GatewaySettings.from(env("JWT_SECRET", SECRET, "GATEWAY_READ_ATTEMPT_TIMEOUT_MS", "0")))
+        .hasMessageContaining("GATEWAY_READ_ATTEMPT_TIMEOUT_MS");
+  }
+
   /** These tests are about the gateway's own variables: TLS is off so its (separately tested) checks stay out of the way. */
   private static Map<String, String> env(String... pairs) {
     Map<String, String> env = new java.util.HashMap<>(Map.of("CLUSTER_TLS", "off"));

@@ -44,6 +44,8 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
   static final int DISCOVERY_WAIT_SECONDS = 5;
   /** How often the master looks for another cluster of the same name to merge with (a healed split). */
   static final int MERGE_CHECK_SECONDS = 2;
+  /** How long a remote Hazelcast operation may go without an answer or a heartbeat before it is retried. */
+  static final long CALL_TIMEOUT_MS = 5_000;
 
   /** A node whose spans are not kept (tests' observers and intruders). */
   public ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, NodeCredentials credentials) {
@@ -103,6 +105,11 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
     // After a network heals, the halves find each other at the next split-brain check: every 2 s rather than 5 s (a
     // check pings the few members listed in CLUSTER_MEMBERS), so that a merge follows a heal within 3 s.
     config.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(MERGE_CHECK_SECONDS));
+    // A merge can leave an invocation waiting on a member that will never answer it (its target reset its identity
+    // while merging): Hazelcast retries it only once the call timeout has passed without an answer or an operation
+    // heartbeat. At the default 60 s a gateway's discovery reads, and the event bus's subscription lookups, hung for
+    // most of a minute after the merge that followed a frozen member's return; a running operation still heartbeats.
+    config.setProperty("hazelcast.operation.call.timeout.millis", String.valueOf(CALL_TIMEOUT_MS));
     config.setProperty("hazelcast.socket.bind.any", "false");
     config.setProperty("hazelcast.local.localAddress", address);
 

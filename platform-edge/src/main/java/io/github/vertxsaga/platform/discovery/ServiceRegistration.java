@@ -6,6 +6,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.servicediscovery.Record;
 import io.vertx.servicediscovery.ServiceDiscovery;
 import io.vertx.servicediscovery.types.HttpEndpoint;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +58,7 @@ public final class ServiceRegistration {
 
   /**
    * Checks every {@code intervalMs}, until {@link #unpublish()}, that the record is still there, and publishes it
-   * again if it is not. Records live in the cluster, not in this process: one may be lost while the instance lives on
+   * again if it is not; if there are several of this instance's records, it keeps one and removes the others. Records live in the cluster, not in this process: one may be lost while the instance lives on
    * (its node dropped from the cluster for a moment and merged back, and the janitors removed the records of the node
    * that had "left"); without this the gateways would never route to it again.
    */
@@ -70,26 +72,50 @@ public final class ServiceRegistration {
       return; // not published (yet, or any more), or the previous check still runs
     }
     checking = true;
-    discovery.getRecord(record -> id.equals(record.getRegistration()), true)
-        .compose(found -> {
-          if (found != null || !id.equals(registrationId)) {
-            return Future.succeededFuture();
+    discovery.getRecords(record -> record.getMetadata() != null
+            && instanceId.equals(record.getMetadata().getString(INSTANCE)), true)
+        .compose(mine -> {
+          if (!id.equals(registrationId)) {
+            return Future.succeededFuture(); // unpublished meanwhile: stopping
           }
-          Record lost = published;
-          Record again = new Record(lost.toJson()).setRegistration(null);
-          return discovery.publish(again).onSuccess(done -> {
-            if (id.equals(registrationId)) {
-              registrationId = done.getRegistration();
-              published = done;
-              log.warn("republished service={} instance={}: its record had disappeared from discovery",
-                  done.getName(), instanceId);
-            } else {
-              discovery.unpublish(done.getRegistration()); // unpublished meanwhile: stopping
+          if (mine.isEmpty()) {
+            return publishAgain(id);
+          }
+          // A merge may bring back a record this instance had already published again: one stays, ours if it is
+          // there, and the others go, so that discovery lists each instance once.
+          Record kept = mine.stream().filter(record -> id.equals(record.getRegistration())).findFirst()
+              .orElse(mine.get(0));
+          if (!kept.getRegistration().equals(id)) {
+            registrationId = kept.getRegistration();
+            published = kept;
+          }
+          List<Future<Void>> removed = new ArrayList<>();
+          for (Record extra : mine) {
+            if (extra != kept) {
+              log.warn("removed a second record service={} instance={} registration={}: one record per instance",
+                  extra.getName(), instanceId, extra.getRegistration());
+              removed.add(discovery.unpublish(extra.getRegistration()));
             }
-          }).mapEmpty();
+          }
+          return Future.join(removed).<Void>mapEmpty();
         })
         .onFailure(e -> log.warn("checking the discovery record failed: {}", e.toString()))
         .onComplete(ar -> checking = false);
+  }
+
+  private Future<Void> publishAgain(String id) {
+    Record lost = published;
+    Record again = new Record(lost.toJson()).setRegistration(null);
+    return discovery.publish(again).onSuccess(done -> {
+      if (id.equals(registrationId)) {
+        registrationId = done.getRegistration();
+        published = done;
+        log.warn("republished service={} instance={}: its record had disappeared from discovery",
+            done.getName(), instanceId);
+      } else {
+        discovery.unpublish(done.getRegistration()); // unpublished meanwhile: stopping
+      }
+    }).mapEmpty();
   }
 
   public Future<Void> unpublish() {

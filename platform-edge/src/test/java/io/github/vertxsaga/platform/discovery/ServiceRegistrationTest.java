@@ -51,6 +51,22 @@ class ServiceRegistrationTest {
     assertThat(mine()).as("records of a service that unpublished itself").isEmpty();
   }
 
+  @Test
+  @DisplayName("is listed once: a second record of the instance, brought back by a merge, is removed")
+  void keepsOneRecordPerInstance() {
+    Record first = result(registration.publish("inventory-service", "127.0.0.1", 8001, "node-a"));
+    registration.keepPublished(vertx, CHECK_MS);
+    // What a merge does when the instance had republished a record the other half still held: two of them.
+    Record copy = result(discovery.publish(new Record(first.toJson()).setRegistration(null)));
+    assertThat(copy.getRegistration()).isNotEqualTo(first.getRegistration());
+
+    Eventually.until("one record of the instance is left", Eventually.DEFAULT_LIMIT, () -> mine().size() == 1);
+    assertThat(mine().get(0).getRegistration()).as("the instance keeps its own registration")
+        .isEqualTo(first.getRegistration());
+    result(registration.unpublish());
+    assertThat(mine()).as("records after unpublishing").isEmpty();
+  }
+
   private List<Record> mine() {
     return result(discovery.getRecords(record -> registration.instanceId()
         .equals(record.getMetadata().getString(ServiceRegistration.INSTANCE))));

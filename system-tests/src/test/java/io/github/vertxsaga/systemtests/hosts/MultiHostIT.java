@@ -36,7 +36,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -168,8 +167,6 @@ class MultiHostIT {
 
   @Test
   @Order(4)
-  @Disabled("fails about one run in three: after SIGCONT a gateway logged Hazelcast's 'claims mastership but it is not a"
-      + " member' and answered no 202 for 90 s; not diagnosed yet, so it is kept out of bin/test until it is")
   @DisplayName("4. the order-service whose relay is active frozen with SIGSTOP for 20 s under load, then SIGCONT")
   void activeRelayFrozen() {
     ServiceProcess holder = activeRelay();
@@ -233,9 +230,6 @@ class MultiHostIT {
 
   @Test
   @Order(6)
-  @Disabled("fails about one run in four: a GET held on a pooled connection to the cut-off instance waits the gateway's"
-      + " whole 15 s attempt timeout before its retry elsewhere, and the client gave up at 30 s; the gateway needs a"
-      + " shorter first attempt for reads before this can be asserted")
   @DisplayName("6. a gateway cut off from one inventory instance only: it stops routing there, GETs keep succeeding")
   void gatewayCutOffFromOneInventory() throws Exception {
     ServiceProcess gateway = topology.gateways().get(0);

@@ -91,10 +91,14 @@ class GatewayFailoverIT {
   }
 
   @Test
-  @DisplayName("opens the breaker of a frozen instance and stops sending it requests, while every GET succeeds")
+  @DisplayName("opens the breaker of a frozen instance and stops sending it requests, while every GET succeeds on its "
+      + "retry after the short read attempt, long before the request timeout")
   void opensTheBreakerOfAFrozenInstance() {
     Map<String, String> gatewaySettings = Map.of(
-        "GATEWAY_REQUEST_TIMEOUT_MS", "500",
+        // A GET held by the frozen instance for the whole request timeout would outlast the client's patience
+        // (Http's 30 s): only the read attempt's bound gets it to the healthy instance in time.
+        "GATEWAY_REQUEST_TIMEOUT_MS", "120000",
+        "GATEWAY_READ_ATTEMPT_TIMEOUT_MS", "500",
         "BREAKER_MAX_FAILURES", "2",
         "BREAKER_RESET_MS", "60000"); // stays open for the whole test: no trial request muddles the count
     Topology topology = Topology.of(cluster).inventory("inventory-1").inventory("inventory-2")
