@@ -128,6 +128,35 @@ final class OutboxStore {
     }
   }
 
+  /**
+   * Records several events for this consumer in one round trip (a JDBC batch of the same statement, whose counts
+   * say which rows went in); element {@code i} is false when event {@code i} was recorded before (a duplicate).
+   */
+  static boolean[] recordInbox(Connection c, String consumer, List<EventEnvelope> envelopes, long now)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO inbox (consumer, event_id, event_type, received_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT DO NOTHING""")) {
+      for (EventEnvelope envelope : envelopes) {
+        ps.setString(1, consumer);
+        ps.setString(2, envelope.id());
+        ps.setString(3, envelope.type());
+        ps.setLong(4, now);
+        ps.addBatch();
+      }
+      int[] counts = ps.executeBatch();
+      boolean[] fresh = new boolean[envelopes.size()];
+      for (int i = 0; i < fresh.length; i++) {
+        if (counts[i] == java.sql.Statement.SUCCESS_NO_INFO) {
+          // A driver that rewrote the batch cannot say which rows went in: one cannot tell a duplicate from a new one.
+          throw new SQLException("the JDBC driver gave no row count for an inbox insert of a batch");
+        }
+        fresh[i] = counts[i] == 1;
+      }
+      return fresh;
+    }
+  }
+
   static JsonArray deadLetters(Connection c, int limit) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
         SELECT id, event_id, event_type, aggregate_id, destination, failures, dead_at, last_error, envelope,
