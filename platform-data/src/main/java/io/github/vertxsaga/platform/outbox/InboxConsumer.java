@@ -29,13 +29,15 @@ import org.slf4j.LoggerFactory;
  * applied again. A failure is answered as a failure, so the relay retries it and in the end parks it.
  *
  * <p>It takes a batch of events ({@link EventBatch}, on {@link Addresses#batchOf} its address) in one transaction:
- * the inbox rows in one statement, then each event's effect in the batch's order; it answers per event. When that
- * transaction fails, it applies the batch again one event per transaction, so only the event that fails is refused
- * (and in the end parked), and the later events of its order are answered skipped to keep their order. That is chosen
- * over a savepoint per event because a savepoint would cost two more statements for every event of every batch,
- * while the fallback costs only when an event fails, and because a handler's rolled-back emits would otherwise have to
- * be taken back out of the transaction's list by hand. Single envelopes on the address itself, what a relay of an
- * earlier version sends, are handled as batches of one.
+ * the inbox rows in one statement, then each event's effect in the batch's order; it answers per event. When an
+ * event's handler throws, the transaction rolls back, that event alone is answered failed (the relay counts it and in
+ * the end parks it), the later events of its order are answered skipped to keep their order, and the others are
+ * applied again in one transaction; when the transaction fails where no handler was running (the inbox insert, the
+ * commit), the events are applied one per transaction. That is chosen over a savepoint per event because a
+ * savepoint costs two more statements for every event of every batch, while the replay costs only when an event
+ * fails, and because the events a rolled-back handler emitted would otherwise have to be taken back out of the
+ * transaction by hand. Single envelopes on the address itself, what a relay of an earlier version sends, are handled
+ * as batches of one.
  *
  * <p>Handling is a span whose parent is the envelope's {@code traceparent}, the delivery that brought it; the events
  * its transaction emits are written in that trace, so one order's saga is one trace across the services, batch or not.
@@ -128,38 +130,61 @@ public final class InboxConsumer extends VerticleBase {
         }
       }
     }
-    Future<Void> applied = readable.isEmpty() ? Future.succeededFuture() : applyTogether(readable)
-        .recover(failure -> {
-          if (readable.size() > 1) {
-            log.warn("a batch of {} events failed as one transaction in {}, applying them one by one: {}",
-                readable.size(), consumerName, failure.toString());
-          }
-          return applyOneByOne(readable, 0, stopped);
-        });
-    return applied.map(v -> {
+    return applyTogether(readable, stopped).map(v -> {
       haltIfAsked(all);
       return all;
     });
   }
 
-  /** One transaction: every inbox row in one statement, then each new event's effect, in order. */
-  private Future<Void> applyTogether(List<Event> batch) {
+  /**
+   * One transaction: every inbox row in one statement, then each new event's effect, in order. When an event's
+   * handler throws, that event alone is refused, the later events of its order are skipped, and the rest is applied
+   * again together; when the transaction fails elsewhere (its commit, the inbox insert), the events are applied one
+   * by one.
+   */
+  private Future<Void> applyTogether(List<Event> batch, Set<String> stopped) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
     List<EventEnvelope> envelopes = batch.stream().map(e -> e.envelope).toList();
+    int[] applying = {-1}; // the event whose handler was running when the transaction failed, if one was
     return outbox.inTransaction(batch.stream().map(e -> e.span).toList(), (connection, sinks) -> {
       boolean[] fresh = OutboxStore.recordInbox(connection, consumerName, envelopes, System.currentTimeMillis());
       List<String> outcomes = new ArrayList<>(batch.size());
       for (int i = 0; i < batch.size(); i++) {
         if (fresh[i]) {
+          applying[0] = i;
           handler.apply(batch.get(i).envelope, batch.get(i).payload, connection, sinks.get(i));
         }
         outcomes.add(fresh[i] ? APPLIED : DUPLICATE);
       }
+      applying[0] = -1;
       return outcomes;
-    }).map(outcomes -> {
+    }).<Void>map(outcomes -> {
       for (int i = 0; i < batch.size(); i++) {
         handled(batch.get(i), outcomes.get(i));
       }
       return null;
+    }).recover(failure -> {
+      int culprit = applying[0];
+      if (culprit < 0) {
+        log.warn("a batch of {} events failed as one transaction in {}, applying them one by one: {}",
+            batch.size(), consumerName, failure.toString());
+        return applyOneByOne(batch, 0, stopped);
+      }
+      Event refused = batch.get(culprit);
+      failed(refused, failure);
+      stopped.add(refused.envelope.subject());
+      List<Event> rest = new ArrayList<>(batch.size() - 1);
+      for (int i = 0; i < batch.size(); i++) {
+        Event event = batch.get(i);
+        if (i > culprit && stopped.contains(event.envelope.subject())) {
+          skip(event);
+        } else if (i != culprit) {
+          rest.add(event);
+        }
+      }
+      return applyTogether(rest, stopped);
     });
   }
 
