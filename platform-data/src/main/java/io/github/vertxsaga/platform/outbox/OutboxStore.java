@@ -17,22 +17,41 @@ final class OutboxStore {
   private OutboxStore() {
   }
 
-  /** The event without its trace context, which goes into columns of its own: each delivery sends its own. */
-  static void insert(Connection c, EventEnvelope envelope, String destination, long now) throws SQLException {
+  /** An outbox row to write: the event and one of its destinations. */
+  record Pending(EventEnvelope envelope, String destination) {
+  }
+
+  /**
+   * Writes a transaction's outbox rows in one round trip (a JDBC batch), in the order given, which is the order of
+   * their ids. The event goes without its trace context, which goes into columns of its own: each delivery sends its
+   * own.
+   */
+  static void insert(Connection c, List<Pending> rows, long now) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO outbox (event_id, event_type, aggregate_id, destination, envelope, created_at, next_attempt_at,
                             traceparent, tracestate)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
-      ps.setString(1, envelope.id());
-      ps.setString(2, envelope.type());
-      ps.setString(3, envelope.subject());
-      ps.setString(4, destination);
-      ps.setString(5, envelope.withTraceContext(null, null).toJson().encode());
-      ps.setLong(6, now);
-      ps.setLong(7, now);
-      ps.setString(8, envelope.traceparent());
-      ps.setString(9, envelope.tracestate());
-      ps.executeUpdate();
+      for (Pending row : rows) {
+        EventEnvelope envelope = row.envelope();
+        ps.setString(1, envelope.id());
+        ps.setString(2, envelope.type());
+        ps.setString(3, envelope.subject());
+        ps.setString(4, row.destination());
+        ps.setString(5, envelope.withTraceContext(null, null).toJson().encode());
+        ps.setLong(6, now);
+        ps.setLong(7, now);
+        ps.setString(8, envelope.traceparent());
+        ps.setString(9, envelope.tracestate());
+        if (rows.size() == 1) {
+          ps.executeUpdate();
+          return;
+        }
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 

@@ -67,25 +67,29 @@ public final class TransactionalOutbox {
   public <T> Future<T> inTransaction(List<Span> parents, BatchWork<T> work) {
     List<Unit> units = new ArrayList<>(parents.size());
     for (Span parent : parents) {
-      Span span = tracer.spanBuilder("outbox write").setParent(Context.current().with(parent))
+      Span span = tracer.spanBuilder("outbox write").setParent(Context.root().with(parent))
           .setAttribute(OutboxSpans.SERVICE, serviceName).startSpan();
       units.add(new Unit(span, W3cTraceContext.of(span), new ArrayList<>(2)));
     }
     return database.inTransaction(connection -> {
       long now = System.currentTimeMillis();
+      List<OutboxStore.Pending> rows = new ArrayList<>();
       List<EventSink> sinks = new ArrayList<>(units.size());
       for (Unit unit : units) {
         sinks.add((payload, sequence) -> {
           EventEnvelope envelope = EventEnvelope.wrap(payload, sequence, Instant.ofEpochMilli(now))
               .withTraceContext(unit.trace.traceparent(), unit.trace.tracestate());
           for (String destination : payload.type().destinations()) {
-            OutboxStore.insert(connection, envelope, destination, now);
+            rows.add(new OutboxStore.Pending(envelope, destination));
           }
           unit.emitted.add(envelope);
           return envelope;
         });
       }
-      return work.apply(connection, sinks);
+      T result = work.apply(connection, sinks);
+      // Written once the work is done, all in one statement: nothing in a transaction reads its own outbox rows.
+      OutboxStore.insert(connection, rows, now);
+      return result;
     }).onComplete(ar -> {
       boolean needsDelivery = false;
       for (Unit unit : units) {
