@@ -738,6 +738,14 @@ def cmd_saga(args):
         step = saga.step(f"paced{rate}", args.paced_connections, args.duration, rate=rate)
         out.setdefault("paced", []).append(step)
         write_json(fragment(args.run_dir, f"saga-{args.database}"), out)
+    if args.paced_peak_fraction:
+        # The latency goal's load: a share of the peak just measured, so that it means the same on any machine.
+        rate = max(1, round(args.paced_peak_fraction * best["completed_per_s"]))
+        say(f"  paced at {args.paced_peak_fraction:g} of the peak: {rate} orders/s")
+        step = saga.step(f"paced{rate}", args.paced_connections, args.duration, rate=rate)
+        step["peak_fraction"] = args.paced_peak_fraction
+        out.setdefault("paced", []).append(step)
+        write_json(fragment(args.run_dir, f"saga-{args.database}"), out)
     if args.overload:
         # Open loop above the peak: order-service refuses what its PENDING bound (ORDER_MAX_PENDING) does not admit,
         # with 503 (wrk's non-2xx count), so what it accepts must still settle at about the peak's rate, with a
@@ -999,6 +1007,8 @@ def main():
     p.add_argument("--order-timeout", type=float, default=15, help="how long a client waits for its order")
     p.add_argument("--paced", default="", help="comma-separated paced rates (orders/s) after the steps")
     p.add_argument("--paced-connections", type=int, default=64)
+    p.add_argument("--paced-peak-fraction", type=float, default=0,
+                   help="then a paced step at this share of the peak's completed/s (the latency goal's load)")
     p.add_argument("--overload", type=float, default=0,
                    help="then an open-loop step at this multiple of the peak's completed/s (bounded acceptance)")
     p.add_argument("--warmup-steps", default="",

@@ -49,10 +49,13 @@ final class ReservationHandler implements EventHandler {
       return; // already decided, or cancelled before it could be reserved: nothing to take
     }
     List<LineItem> lines = merged(placed.items());
-    Savepoint beforeReserving = c.setSavepoint();
+    // A single line needs no savepoint (a statement and a round trip): when it cannot be taken, nothing was.
+    Savepoint beforeReserving = lines.size() > 1 ? c.setSavepoint() : null;
     for (LineItem line : lines) {
       if (!repository.tryReserve(c, line.sku(), line.quantity(), now)) {
-        c.rollback(beforeReserving); // all or nothing: give back the lines already taken
+        if (beforeReserving != null) {
+          c.rollback(beforeReserving); // all or nothing: give back the lines already taken
+        }
         InventoryRejected rejected = whyNot(c, placed.orderId(), line);
         repository.insertReservation(c, placed.orderId(), ReservationStatus.REJECTED, lines, rejected.reason(), now);
         events.emit(rejected, 1);

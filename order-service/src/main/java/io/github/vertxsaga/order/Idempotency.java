@@ -70,13 +70,19 @@ final class Idempotency {
     Claim key = claim.get();
     return outbox.inTransaction((c, events) -> {
       long now = System.currentTimeMillis();
-      Optional<Answer> prior = find(c, key, now);
+      // One query tells a live key (replayed), an expired one (replaced) and none (the usual case: only an INSERT
+      // follows the work, no DELETE of an expired row that is not there).
+      Optional<IdempotencyKeys.Found> found = keys.findAny(c, key.customer(), key.key());
+      Optional<Answer> prior = live(found, key, now);
       if (prior.isPresent()) {
         return prior.get().asReplay();
       }
       Answer answer = work.apply(c, events);
       var stored = new IdempotencyKeys.Stored(key.requestHash(), answer.status(), answer.body().encode());
-      if (!keys.store(c, key.customer(), key.key(), stored, now, now - TTL_MS)) {
+      boolean mine = found.isPresent()
+          ? keys.store(c, key.customer(), key.key(), stored, now, now - TTL_MS)
+          : keys.insert(c, key.customer(), key.key(), stored, now);
+      if (!mine) {
         throw new DuplicateKey();
       }
       return answer;
@@ -99,9 +105,19 @@ final class Idempotency {
     return outbox.database().inTransaction(c -> keys.purge(c, now - TTL_MS));
   }
 
+  /** The live answer among what was found for this claim; 422 when the key was used for a different request. */
+  private static Optional<Answer> live(Optional<IdempotencyKeys.Found> found, Claim claim, long now) {
+    Optional<IdempotencyKeys.Stored> stored = found.filter(row -> row.createdAt() > now - TTL_MS)
+        .map(IdempotencyKeys.Found::stored);
+    return answerOf(stored, claim);
+  }
+
   /** The live answer stored for this claim; 422 when the key was used for a different request. */
   private Optional<Answer> find(Connection c, Claim claim, long now) throws SQLException {
-    Optional<IdempotencyKeys.Stored> stored = keys.find(c, claim.customer(), claim.key(), now - TTL_MS);
+    return answerOf(keys.find(c, claim.customer(), claim.key(), now - TTL_MS), claim);
+  }
+
+  private static Optional<Answer> answerOf(Optional<IdempotencyKeys.Stored> stored, Claim claim) {
     if (stored.isPresent() && !stored.get().requestHash().equals(claim.requestHash())) {
       throw new ApiException(422, "this " + HEADER + " was already used for a different request");
     }

@@ -16,6 +16,25 @@ final class IdempotencyKeys {
   record Stored(String requestHash, int statusCode, String response) {
   }
 
+  /** The row of (customer, key), however old, and when it was created. */
+  record Found(Stored stored, long createdAt) {
+  }
+
+  /** The row of (customer, key), live or expired: one query tells a live key, an expired one and none apart. */
+  Optional<Found> findAny(Connection c, String customer, String key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT request_hash, status_code, response, created_at FROM idempotency_keys
+        WHERE customer = ? AND idem_key = ?""")) {
+      ps.setString(1, customer);
+      ps.setString(2, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new Found(new Stored(rs.getString(1), rs.getInt(2), rs.getString(3)), rs.getLong(4)))
+            : Optional.empty();
+      }
+    }
+  }
+
   /** The row of (customer, key) created after {@code liveAfter}, if any. */
   Optional<Stored> find(Connection c, String customer, String key, long liveAfter) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
@@ -44,6 +63,14 @@ final class IdempotencyKeys {
       expired.setLong(3, liveAfter);
       expired.executeUpdate();
     }
+    return insert(c, customer, key, stored, now);
+  }
+
+  /**
+   * Stores the row where none was found: one statement; false when another transaction stored it first (PostgreSQL
+   * waits for that one to commit on the primary key).
+   */
+  boolean insert(Connection c, String customer, String key, Stored stored, long now) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO idempotency_keys (customer, idem_key, request_hash, status_code, response, created_at)
         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""")) {

@@ -10,6 +10,7 @@ import io.github.vertxsaga.platform.http.Bodies;
 import io.github.vertxsaga.platform.http.Json;
 import io.github.vertxsaga.platform.http.Paging;
 import io.github.vertxsaga.platform.outbox.TransactionalOutbox;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -24,12 +25,14 @@ final class OrderApi {
   private final OrderRepository repository;
   private final Idempotency idempotency;
   private final OrderBacklog backlog;
+  private final OrderPlacement placement;
 
   OrderApi(TransactionalOutbox outbox, OrderRepository repository, Idempotency idempotency, OrderBacklog backlog) {
     this.outbox = outbox;
     this.repository = repository;
     this.idempotency = idempotency;
     this.backlog = backlog;
+    this.placement = new OrderPlacement(outbox, repository);
   }
 
   void mount(Router router) {
@@ -50,13 +53,16 @@ final class OrderApi {
       refuse(ctx, claim, refusal);
       return;
     }
-    idempotency.once(claim, (c, events) -> {
-      long now = System.currentTimeMillis();
-      Order order = new Order(UUID.randomUUID().toString(), caller.name(), OrderStatus.PENDING, items, null, 1, now, now);
-      repository.insert(c, order);
-      events.emit(new OrderPlaced(order.id(), order.customer(), order.items()), order.version());
-      return new Answer(202, order.toJson());
-    }).onSuccess(answer -> {
+    long now = System.currentTimeMillis();
+    Order order = new Order(UUID.randomUUID().toString(), caller.name(), OrderStatus.PENDING, items, null, 1, now, now);
+    Future<Answer> placed = claim.isEmpty()
+        ? placement.place(order).map(o -> new Answer(202, o.toJson()))
+        : idempotency.once(claim, (c, events) -> {
+          repository.insert(c, order);
+          events.emit(new OrderPlaced(order.id(), order.customer(), order.items()), order.version());
+          return new Answer(202, order.toJson());
+        });
+    placed.onSuccess(answer -> {
       if (!answer.replayed()) {
         backlog.accepted();
       }

@@ -15,16 +15,28 @@ final class OrderRepository {
   private static final String COLUMNS = "id, customer, status, items, reason, version, created_at, updated_at";
 
   void insert(Connection c, Order order) throws SQLException {
+    insert(c, List.of(order));
+  }
+
+  /** Several new orders in one round trip (a JDBC batch). */
+  void insert(Connection c, List<Order> orders) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO orders (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-      ps.setString(1, order.id());
-      ps.setString(2, order.customer());
-      ps.setString(3, order.status().name());
-      ps.setString(4, LineItem.toJson(order.items()).encode());
-      ps.setString(5, order.reason());
-      ps.setLong(6, order.version());
-      ps.setLong(7, order.createdAt());
-      ps.setLong(8, order.updatedAt());
-      ps.executeUpdate();
+      for (Order order : orders) {
+        ps.setString(1, order.id());
+        ps.setString(2, order.customer());
+        ps.setString(3, order.status().name());
+        ps.setString(4, LineItem.toJson(order.items()).encode());
+        ps.setString(5, order.reason());
+        ps.setLong(6, order.version());
+        ps.setLong(7, order.createdAt());
+        ps.setLong(8, order.updatedAt());
+        if (orders.size() == 1) {
+          ps.executeUpdate();
+          return;
+        }
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 

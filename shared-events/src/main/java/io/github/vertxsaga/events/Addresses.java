@@ -15,6 +15,15 @@ public final class Addresses {
   private Addresses() {
   }
 
+  /**
+   * Where the consumer of {@code address} takes {@link EventBatch}es; it still takes single envelopes on
+   * {@code address} itself, which is what a relay of an earlier version sends, and what a relay sends when no consumer
+   * takes batches yet (a consumer of an earlier version during a rolling upgrade).
+   */
+  public static String batchOf(String address) {
+    return address + ".batch";
+  }
+
   /** Published after a commit that wrote outbox rows, so the active relay of that service delivers them at once. */
   public static String outboxWakeup(String serviceName) {
     return "outbox.wakeup." + serviceName;

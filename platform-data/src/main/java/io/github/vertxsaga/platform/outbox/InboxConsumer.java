@@ -1,6 +1,9 @@
 package io.github.vertxsaga.platform.outbox;
 
+import io.github.vertxsaga.events.Addresses;
+import io.github.vertxsaga.events.EventBatch;
 import io.github.vertxsaga.events.EventEnvelope;
+import io.github.vertxsaga.events.EventOutcome;
 import io.github.vertxsaga.events.EventPayload;
 import io.github.vertxsaga.events.EventType;
 import io.github.vertxsaga.events.Payloads;
@@ -12,7 +15,11 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,14 +28,26 @@ import org.slf4j.LoggerFactory;
  * and acknowledges only after that commit. A redelivered event finds its id and is acknowledged without being
  * applied again. A failure is answered as a failure, so the relay retries it and in the end parks it.
  *
+ * <p>It takes a batch of events ({@link EventBatch}, on {@link Addresses#batchOf} its address) in one transaction:
+ * the inbox rows in one statement, then each event's effect in the batch's order; it answers per event. When an
+ * event's handler throws, the transaction rolls back, that event alone is answered failed (the relay counts it and in
+ * the end parks it), the later events of its order are answered skipped to keep their order, and the others are
+ * applied again in one transaction; when the transaction fails where no handler was running (the inbox insert, the
+ * commit), the events are applied one per transaction. That is chosen over a savepoint per event because a
+ * savepoint costs two more statements for every event of every batch, while the replay costs only when an event
+ * fails, and because the events a rolled-back handler emitted would otherwise have to be taken back out of the
+ * transaction by hand. Single envelopes on the address itself, what a relay of an earlier version sends, are handled
+ * as batches of one.
+ *
  * <p>Handling is a span whose parent is the envelope's {@code traceparent}, the delivery that brought it; the events
- * its transaction emits are written in that trace, so one order's saga is one trace across the services.
+ * its transaction emits are written in that trace, so one order's saga is one trace across the services, batch or not.
  */
 public final class InboxConsumer extends VerticleBase {
-  public static final String APPLIED = "applied";
-  public static final String DUPLICATE = "duplicate";
-  public static final String IGNORED = "ignored";
+  public static final String APPLIED = EventOutcome.APPLIED;
+  public static final String DUPLICATE = EventOutcome.DUPLICATE;
+  public static final String IGNORED = EventOutcome.IGNORED;
 
+  private static final Logger log = LoggerFactory.getLogger(InboxConsumer.class);
   private static final Logger events = LoggerFactory.getLogger("events");
 
   private final String consumerName;
@@ -36,7 +55,8 @@ public final class InboxConsumer extends VerticleBase {
   private final TransactionalOutbox outbox;
   private final EventHandler handler;
   private final String haltAfterApply;
-  private MessageConsumer<EventEnvelope> consumer;
+  private MessageConsumer<EventEnvelope> singles;
+  private MessageConsumer<EventBatch> batches;
 
   /**
    * @param haltAfterApply test-only fault switch: an event type after whose commit the JVM halts before acknowledging
@@ -53,88 +73,214 @@ public final class InboxConsumer extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    consumer = vertx.eventBus().consumer(address, this::handle);
-    return consumer.completion();
+    singles = vertx.eventBus().consumer(address, this::handleOne);
+    batches = vertx.eventBus().consumer(Addresses.batchOf(address), this::handleBatch);
+    return Future.all(singles.completion(), batches.completion());
   }
 
   @Override
   public Future<?> stop() {
-    return consumer.unregister();
+    return Future.join(singles.unregister(), batches.unregister());
   }
 
-  private void handle(Message<EventEnvelope> message) {
-    EventEnvelope envelope = message.body();
-    Span span = OutboxSpans.describe(outbox.tracer().spanBuilder("handle " + envelope.type()), envelope)
-        .setSpanKind(SpanKind.CONSUMER)
-        .setParent(new W3cTraceContext(envelope.traceparent(), envelope.tracestate()).asParent())
-        .setAttribute(OutboxSpans.CONSUMER, consumerName)
-        .startSpan();
-    Optional<EventType> type = envelope.eventType();
-    if (type.isEmpty()) {
-      OutboxSpans.within(span, () ->
-          events.info("handled {} outcome={} (unknown type for this version)", envelope.logLine(), IGNORED));
-      end(span, IGNORED);
-      message.reply(IGNORED);
-      return;
-    }
-    EventPayload payload;
-    try {
-      payload = Payloads.read(type.get(), envelope.data());
-    } catch (RuntimeException e) {
-      // Thrown out of this handler it would leave the request unanswered: a time-out, which the relay never counts,
-      // so the event would be retried forever instead of being parked.
-      OutboxSpans.within(span, () ->
-          events.error("refused {} by={}: unreadable payload: {}", envelope.logLine(), consumerName, e.toString()));
-      span.setStatus(StatusCode.ERROR, "unreadable payload");
-      end(span, "refused");
-      message.fail(400, "unreadable payload: " + e);
-      return;
-    }
-    Future<String> handled = inSpan(span, () -> outbox.inTransaction((connection, sink) -> {
-      if (!OutboxStore.recordInbox(connection, consumerName, envelope, System.currentTimeMillis())) {
-        return DUPLICATE;
-      }
-      handler.apply(envelope, payload, connection, sink);
-      return APPLIED;
-    }));
-    handled.onComplete(ar -> {
-      long lagMs = System.currentTimeMillis() - envelope.time().toEpochMilli();
-      if (ar.succeeded()) {
-        OutboxSpans.within(span, () -> events.info("handled {} by={} outcome={} lag_ms={}", envelope.logLine(),
-            consumerName, ar.result(), lagMs));
-        EventObservations.observe(vertx, consumerName, EventObservations.HANDLED, envelope, ar.result());
-        end(span, ar.result());
-        haltIfAsked(envelope);
-        message.reply(ar.result());
+  private void handleOne(Message<EventEnvelope> message) {
+    handle(List.of(message.body())).onSuccess(handled -> {
+      Event event = handled.get(0);
+      if (event.outcome.acknowledged()) {
+        message.reply(event.outcome.outcome());
       } else {
-        OutboxSpans.within(span, () ->
-            events.warn("failed {} by={}: {}", envelope.logLine(), consumerName, ar.cause().toString()));
-        span.recordException(ar.cause());
-        span.setStatus(StatusCode.ERROR, "transaction failed");
-        end(span, "failed");
-        EventObservations.observe(vertx, consumerName, EventObservations.FAILED, envelope, ar.cause().toString());
-        message.fail(500, ar.cause().toString());
+        message.fail(event.failureCode, event.outcome.error());
       }
     });
   }
 
-  /** Starts the transaction with the handling span current, so the transaction's span (and its events) is its child. */
-  private static <T> Future<T> inSpan(Span span, java.util.function.Supplier<Future<T>> start) {
-    try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
-      return start.get();
+  private void handleBatch(Message<EventBatch> message) {
+    handle(message.body().events())
+        .onSuccess(handled -> message.reply(EventBatch.reply(handled.stream().map(e -> e.outcome).toList())));
+  }
+
+  /** Handles the events in order; never fails: each event's outcome says what became of it. */
+  private Future<List<Event>> handle(List<EventEnvelope> envelopes) {
+    List<Event> all = new ArrayList<>(envelopes.size());
+    List<Event> readable = new ArrayList<>(envelopes.size());
+    Set<String> stopped = new HashSet<>();
+    for (EventEnvelope envelope : envelopes) {
+      Event event = new Event(envelope, startSpan(envelope));
+      all.add(event);
+      Optional<EventType> type = envelope.eventType();
+      if (type.isEmpty()) {
+        OutboxSpans.within(event.span, () ->
+            events.info("handled {} outcome={} (unknown type for this version)", envelope.logLine(), IGNORED));
+        event.end(EventOutcome.of(envelope.id(), IGNORED));
+      } else if (stopped.contains(envelope.subject())) {
+        skip(event);
+      } else {
+        try {
+          event.payload = Payloads.read(type.get(), envelope.data());
+          readable.add(event);
+        } catch (RuntimeException e) {
+          // Answered as a failure, not thrown: an unanswered request is a time-out, which the relay never counts, so
+          // the event would be retried forever instead of being parked.
+          OutboxSpans.within(event.span, () ->
+              events.error("refused {} by={}: unreadable payload: {}", envelope.logLine(), consumerName, e.toString()));
+          event.span.setStatus(StatusCode.ERROR, "unreadable payload");
+          event.failureCode = 400;
+          event.end(EventOutcome.failed(envelope.id(), "unreadable payload: " + e));
+          stopped.add(envelope.subject());
+        }
+      }
+    }
+    return applyTogether(readable, stopped).map(v -> {
+      haltIfAsked(all);
+      return all;
+    });
+  }
+
+  /**
+   * One transaction: every inbox row in one statement, then each new event's effect, in order. When an event's
+   * handler throws, that event alone is refused, the later events of its order are skipped, and the rest is applied
+   * again together; when the transaction fails elsewhere (its commit, the inbox insert), the events are applied one
+   * by one.
+   */
+  private Future<Void> applyTogether(List<Event> batch, Set<String> stopped) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<EventEnvelope> envelopes = batch.stream().map(e -> e.envelope).toList();
+    int[] applying = {-1}; // the event whose handler was running when the transaction failed, if one was
+    return outbox.inTransaction(batch.stream().map(e -> e.span).toList(), (connection, sinks) -> {
+      boolean[] fresh = OutboxStore.recordInbox(connection, consumerName, envelopes, System.currentTimeMillis());
+      List<String> outcomes = new ArrayList<>(batch.size());
+      for (int i = 0; i < batch.size(); i++) {
+        if (fresh[i]) {
+          applying[0] = i;
+          handler.apply(batch.get(i).envelope, batch.get(i).payload, connection, sinks.get(i));
+        }
+        outcomes.add(fresh[i] ? APPLIED : DUPLICATE);
+      }
+      applying[0] = -1;
+      return outcomes;
+    }).<Void>map(outcomes -> {
+      for (int i = 0; i < batch.size(); i++) {
+        handled(batch.get(i), outcomes.get(i));
+      }
+      return null;
+    }).recover(failure -> {
+      int culprit = applying[0];
+      if (culprit < 0) {
+        log.warn("a batch of {} events failed as one transaction in {}, applying them one by one: {}",
+            batch.size(), consumerName, failure.toString());
+        return applyOneByOne(batch, 0, stopped);
+      }
+      Event refused = batch.get(culprit);
+      failed(refused, failure);
+      stopped.add(refused.envelope.subject());
+      List<Event> rest = new ArrayList<>(batch.size() - 1);
+      for (int i = 0; i < batch.size(); i++) {
+        Event event = batch.get(i);
+        if (i > culprit && stopped.contains(event.envelope.subject())) {
+          skip(event);
+        } else if (i != culprit) {
+          rest.add(event);
+        }
+      }
+      return applyTogether(rest, stopped);
+    });
+  }
+
+  /** One transaction per event, so only a failing one fails; the later events of its order are skipped. */
+  private Future<Void> applyOneByOne(List<Event> batch, int index, Set<String> stopped) {
+    if (index == batch.size()) {
+      return Future.succeededFuture();
+    }
+    Event event = batch.get(index);
+    if (stopped.contains(event.envelope.subject())) {
+      skip(event);
+      return applyOneByOne(batch, index + 1, stopped);
+    }
+    return outbox.inTransaction(List.of(event.span), (connection, sinks) -> {
+      if (!OutboxStore.recordInbox(connection, consumerName, event.envelope, System.currentTimeMillis())) {
+        return DUPLICATE;
+      }
+      handler.apply(event.envelope, event.payload, connection, sinks.get(0));
+      return APPLIED;
+    }).transform(ar -> {
+      if (ar.succeeded()) {
+        handled(event, ar.result());
+      } else {
+        failed(event, ar.cause());
+        stopped.add(event.envelope.subject());
+      }
+      return applyOneByOne(batch, index + 1, stopped);
+    });
+  }
+
+  private Span startSpan(EventEnvelope envelope) {
+    return OutboxSpans.describe(outbox.tracer().spanBuilder("handle " + envelope.type()), envelope)
+        .setSpanKind(SpanKind.CONSUMER)
+        .setParent(new W3cTraceContext(envelope.traceparent(), envelope.tracestate()).asParent())
+        .setAttribute(OutboxSpans.CONSUMER, consumerName)
+        .startSpan();
+  }
+
+  private void handled(Event event, String outcome) {
+    EventEnvelope envelope = event.envelope;
+    long lagMs = System.currentTimeMillis() - envelope.time().toEpochMilli();
+    OutboxSpans.within(event.span, () -> events.info("handled {} by={} outcome={} lag_ms={}", envelope.logLine(),
+        consumerName, outcome, lagMs));
+    EventObservations.observe(vertx, consumerName, EventObservations.HANDLED, envelope, outcome);
+    event.end(EventOutcome.of(envelope.id(), outcome));
+  }
+
+  private void failed(Event event, Throwable cause) {
+    EventEnvelope envelope = event.envelope;
+    OutboxSpans.within(event.span, () ->
+        events.warn("failed {} by={}: {}", envelope.logLine(), consumerName, cause.toString()));
+    event.span.recordException(cause);
+    event.span.setStatus(StatusCode.ERROR, "transaction failed");
+    EventObservations.observe(vertx, consumerName, EventObservations.FAILED, envelope, cause.toString());
+    event.failureCode = 500;
+    event.end(EventOutcome.failed(envelope.id(), cause.toString()));
+  }
+
+  /** Not applied, not refused: an earlier event of its order failed, and it must wait for that one. */
+  private void skip(Event event) {
+    OutboxSpans.within(event.span, () -> events.info("skipped {} by={}: an earlier event of its order failed",
+        event.envelope.logLine(), consumerName));
+    event.end(EventOutcome.of(event.envelope.id(), EventOutcome.SKIPPED));
+  }
+
+  private void haltIfAsked(List<Event> handled) {
+    if (haltAfterApply.isEmpty()) {
+      return;
+    }
+    for (Event event : handled) {
+      if (haltAfterApply.equals(event.envelope.type()) && event.outcome.acknowledged()) {
+        events.error("FAULT_HALT_AFTER_APPLY: halting after committing {} and before acknowledging it",
+            event.envelope.logLine());
+        Runtime.getRuntime().halt(137);
+      }
     }
   }
 
-  private static void end(Span span, String outcome) {
-    span.setAttribute(OutboxSpans.OUTCOME, outcome);
-    span.end();
-  }
+  /** One event of a batch as it is handled, on the event loop only. */
+  private static final class Event {
+    final EventEnvelope envelope;
+    final Span span;
+    EventPayload payload;
+    EventOutcome outcome;
+    int failureCode;
 
-  private void haltIfAsked(EventEnvelope envelope) {
-    if (!haltAfterApply.isEmpty() && haltAfterApply.equals(envelope.type())) {
-      events.error("FAULT_HALT_AFTER_APPLY: halting after committing {} and before acknowledging it",
-          envelope.logLine());
-      Runtime.getRuntime().halt(137);
+    Event(EventEnvelope envelope, Span span) {
+      this.envelope = envelope;
+      this.span = span;
+    }
+
+    void end(EventOutcome result) {
+      outcome = result;
+      span.setAttribute(OutboxSpans.OUTCOME, EventOutcome.FAILED.equals(result.outcome()) && failureCode == 400
+          ? "refused" : result.outcome());
+      span.end();
     }
   }
 }

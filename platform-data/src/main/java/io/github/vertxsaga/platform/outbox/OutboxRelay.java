@@ -1,7 +1,9 @@
 package io.github.vertxsaga.platform.outbox;
 
 import io.github.vertxsaga.events.Addresses;
+import io.github.vertxsaga.events.EventBatch;
 import io.github.vertxsaga.events.EventEnvelope;
+import io.github.vertxsaga.events.EventOutcome;
 import io.github.vertxsaga.platform.db.Database;
 import io.github.vertxsaga.platform.tracing.NodeTracing;
 import io.github.vertxsaga.platform.tracing.W3cTraceContext;
@@ -18,9 +20,11 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.tracing.TracingPolicy;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +44,11 @@ import org.slf4j.LoggerFactory;
  * still send an event it had in hand, which the consumer's inbox absorbs, but it records nothing: the new holder
  * delivers those rows again. A standby takes over at most {@code OUTBOX_LEASE_MS + OUTBOX_LEASE_RENEW_MS} (4 s by
  * default) after the active relay died, and at its next attempt after the active relay stopped.
+ *
+ * <p>Rows go to each destination in batches ({@link EventBatch}, {@code OUTBOX_MESSAGE_EVENTS} at most per message),
+ * one message at a time per destination; the consumer applies a batch in one transaction and answers per event, and
+ * the pass marks every acknowledged row in one statement. An event that failed, or that the consumer skipped because
+ * an earlier one of its aggregate failed, holds back the rest of its aggregate's stream and nothing else.
  *
  * <p>Each delivery attempt is a span, a child of the transaction that wrote the row (its context is in the row), and
  * the envelope sent carries that attempt's {@code traceparent}: the consumer's span is the attempt's child, and an
@@ -113,19 +122,18 @@ public final class OutboxRelay extends VerticleBase {
     });
   }
 
-  /** Delivers what is due; true when the batch was full and more rows may be waiting. */
+  /** Delivers what is due; true when the read was full and more rows may be waiting. */
   private Future<Boolean> pass(long token) {
     long now = System.currentTimeMillis();
     return database.read(c -> OutboxStore.due(c, now, settings.batchSize()))
         .compose(rows -> {
-          Map<String, List<OutboxRow>> streams = new LinkedHashMap<>();
+          Map<String, List<OutboxRow>> byDestination = new LinkedHashMap<>();
           for (OutboxRow row : rows) {
-            streams.computeIfAbsent(OutboxStore.streamKey(row.destination(), row.aggregateId()), k -> new ArrayList<>())
-                .add(row);
+            byDestination.computeIfAbsent(row.destination(), k -> new ArrayList<>()).add(row);
           }
           Outcome outcome = new Outcome();
-          List<Future<Void>> deliveries = streams.values().stream()
-              .map(stream -> deliverInOrder(stream, 0, token, outcome)).toList();
+          List<Future<Void>> deliveries = byDestination.entrySet().stream()
+              .map(e -> deliverBatches(e.getKey(), e.getValue(), 0, new HashSet<>(), token, outcome)).toList();
           return Future.join(deliveries)
               .transform(ignored -> record(token, outcome))
               .map(v -> rows.size() == settings.batchSize() && !outcome.delivered.isEmpty());
@@ -133,14 +141,34 @@ public final class OutboxRelay extends VerticleBase {
   }
 
   /**
-   * Delivers one stream's rows one after another; stops at the first failure to keep the order, and as soon as the
-   * lease is no longer known valid (the rest waits for whoever holds it).
+   * Sends one destination's rows (in id order) in batches of up to {@code OUTBOX_MESSAGE_EVENTS}, one batch after the
+   * other, so the events of an aggregate arrive in order across batches too. An aggregate with an event that was not
+   * acknowledged sends nothing more in this pass; the others go on. Stops as soon as the lease is no longer known
+   * valid (the rest waits for whoever holds it).
    */
-  private Future<Void> deliverInOrder(List<OutboxRow> rows, int index, long token, Outcome outcome) {
-    if (index == rows.size() || lease.validToken() != token) {
+  private Future<Void> deliverBatches(String destination, List<OutboxRow> rows, int from, Set<String> stopped,
+                                      long token, Outcome outcome) {
+    if (lease.validToken() != token) {
       return Future.succeededFuture();
     }
-    OutboxRow row = rows.get(index);
+    List<Attempt> batch = new ArrayList<>();
+    int next = from;
+    while (next < rows.size() && batch.size() < settings.messageEvents()) {
+      OutboxRow row = rows.get(next++);
+      if (!stopped.contains(row.aggregateId())) {
+        batch.add(attempt(row));
+      }
+    }
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int after = next;
+    return sendBatch(destination, batch, stopped, outcome)
+        .compose(v -> deliverBatches(destination, rows, after, stopped, token, outcome));
+  }
+
+  /** One delivery attempt of a row: its span, and the envelope that carries that span's context. */
+  private Attempt attempt(OutboxRow row) {
     EventEnvelope stored = EventEnvelope.fromJson(new JsonObject(row.envelope()));
     Span span = OutboxSpans.describe(tracer.spanBuilder("deliver " + row.destination()), stored)
         .setSpanKind(SpanKind.PRODUCER)
@@ -149,25 +177,101 @@ public final class OutboxRelay extends VerticleBase {
         .setAttribute(OutboxSpans.ATTEMPT, row.attempts() + 1L)
         .startSpan();
     W3cTraceContext sent = W3cTraceContext.of(span);
-    EventEnvelope envelope = stored.withTraceContext(sent.traceparent(), sent.tracestate());
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(settings.ackTimeoutMs())
-        .setTracingPolicy(TracingPolicy.IGNORE);
-    return vertx.eventBus().request(row.destination(), envelope, options)
-        .compose(reply -> {
-          outcome.delivered.add(row.id());
-          span.setAttribute(OutboxSpans.OUTCOME, String.valueOf(reply.body()));
-          OutboxSpans.within(span, () ->
-              events.debug("delivered {} to={} reply={}", envelope.logLine(), row.destination(), reply.body()));
-          span.end();
-          EventObservations.observe(vertx, serviceName, EventObservations.DELIVERED, envelope, reply.body());
-          return deliverInOrder(rows, index + 1, token, outcome);
-        }, failure -> {
-          span.recordException(failure);
-          span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
-          span.end();
-          outcome.failed.add(new Failed(row, envelope, failure, span));
+    return new Attempt(row, stored.withTraceContext(sent.traceparent(), sent.tracestate()), span);
+  }
+
+  /**
+   * Sends a batch and settles each of its events from the consumer's answer for it. Where no consumer takes batches
+   * (one of an earlier version, during a rolling upgrade), the events go one by one to the destination itself.
+   */
+  private Future<Void> sendBatch(String destination, List<Attempt> batch, Set<String> stopped, Outcome outcome) {
+    EventBatch message = new EventBatch(batch.stream().map(Attempt::envelope).toList());
+    return vertx.eventBus().request(Addresses.batchOf(destination), message, options())
+        .<Void>map(reply -> {
+          List<EventOutcome> outcomes = EventBatch.outcomes((JsonObject) reply.body());
+          for (int i = 0; i < batch.size(); i++) {
+            Attempt attempt = batch.get(i);
+            EventOutcome answer = i < outcomes.size() && attempt.envelope.id().equals(outcomes.get(i).id())
+                ? outcomes.get(i) : EventOutcome.of(attempt.envelope.id(), EventOutcome.SKIPPED);
+            settle(attempt, answer, stopped, outcome);
+          }
+          return null;
+        })
+        .recover(failure -> {
+          if (failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS) {
+            return deliverOneByOne(destination, batch, stopped, outcome);
+          }
+          for (Attempt attempt : batch) {
+            // The whole message failed: the first event of each aggregate takes the failure, the rest wait behind it.
+            failed(attempt, failure, stopped.add(attempt.row.aggregateId()) ? outcome : null);
+          }
           return Future.succeededFuture();
         });
+  }
+
+  /** Acknowledged: delivered; failed: counted, and its aggregate stops; skipped: its aggregate stops, nothing counted. */
+  private void settle(Attempt attempt, EventOutcome answer, Set<String> stopped, Outcome outcome) {
+    if (answer.acknowledged()) {
+      outcome.delivered.add(attempt.row.id());
+      attempt.span.setAttribute(OutboxSpans.OUTCOME, answer.outcome());
+      OutboxSpans.within(attempt.span, () -> events.debug("delivered {} to={} reply={}", attempt.envelope.logLine(),
+          attempt.row.destination(), answer.outcome()));
+      attempt.span.end();
+      EventObservations.observe(vertx, serviceName, EventObservations.DELIVERED, attempt.envelope, answer.outcome());
+    } else if (EventOutcome.FAILED.equals(answer.outcome())) {
+      stopped.add(attempt.row.aggregateId());
+      failed(attempt, new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 500, answer.error()), outcome);
+    } else {
+      stopped.add(attempt.row.aggregateId());
+      attempt.span.setAttribute(OutboxSpans.OUTCOME, EventOutcome.SKIPPED);
+      attempt.span.end();
+    }
+  }
+
+  /** Ends the attempt's span as failed; records the failure when {@code outcome} is given. */
+  private static void failed(Attempt attempt, Throwable failure, Outcome outcome) {
+    attempt.span.recordException(failure);
+    attempt.span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
+    attempt.span.end();
+    if (outcome != null) {
+      outcome.failed.add(new Failed(attempt.row, attempt.envelope, failure, attempt.span));
+    }
+  }
+
+  /** Single envelopes, as an earlier relay sent them: each aggregate's in order, the aggregates side by side. */
+  private Future<Void> deliverOneByOne(String destination, List<Attempt> batch, Set<String> stopped,
+                                       Outcome outcome) {
+    Map<String, List<Attempt>> streams = new LinkedHashMap<>();
+    batch.forEach(a -> streams.computeIfAbsent(a.row.aggregateId(), k -> new ArrayList<>()).add(a));
+    return Future.join(streams.values().stream()
+        .map(stream -> deliverInOrder(destination, stream, 0, stopped, outcome)).toList()).mapEmpty();
+  }
+
+  private Future<Void> deliverInOrder(String destination, List<Attempt> stream, int index, Set<String> stopped,
+                                      Outcome outcome) {
+    if (index == stream.size()) {
+      return Future.succeededFuture();
+    }
+    Attempt attempt = stream.get(index);
+    if (stopped.contains(attempt.row.aggregateId())) {
+      settle(attempt, EventOutcome.of(attempt.envelope.id(), EventOutcome.SKIPPED), stopped, outcome);
+      return deliverInOrder(destination, stream, index + 1, stopped, outcome);
+    }
+    return vertx.eventBus().request(destination, attempt.envelope, options())
+        .transform(ar -> {
+          if (ar.succeeded()) {
+            settle(attempt, EventOutcome.of(attempt.envelope.id(), String.valueOf(ar.result().body())), stopped,
+                outcome);
+          } else {
+            stopped.add(attempt.row.aggregateId());
+            failed(attempt, ar.cause(), outcome);
+          }
+          return deliverInOrder(destination, stream, index + 1, stopped, outcome);
+        });
+  }
+
+  private DeliveryOptions options() {
+    return new DeliveryOptions().setSendTimeout(settings.ackTimeoutMs()).setTracingPolicy(TracingPolicy.IGNORE);
   }
 
   /**
@@ -240,6 +344,9 @@ public final class OutboxRelay extends VerticleBase {
   }
 
   private record Failed(OutboxRow row, EventEnvelope envelope, Throwable cause, Span span) {
+  }
+
+  private record Attempt(OutboxRow row, EventEnvelope envelope, Span span) {
   }
 
   /** Collected on the event loop only. */

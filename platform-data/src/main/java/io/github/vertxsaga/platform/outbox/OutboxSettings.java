@@ -16,6 +16,8 @@ import io.github.vertxsaga.platform.config.Env;
  * @param leaseRenewMs      how often the active relay renews its lease, and a standby tries to take it
  *                          ({@code OUTBOX_LEASE_RENEW_MS}); less than {@code leaseMs}. A standby takes over at most
  *                          {@code leaseMs + leaseRenewMs} after the active relay died
+ * @param messageEvents     most events sent to one destination in one event-bus message, a batch that its consumer
+ *                          applies in one transaction ({@code OUTBOX_MESSAGE_EVENTS}); 1 sends batches of one
  */
 public record OutboxSettings(
     long ackTimeoutMs,
@@ -26,9 +28,15 @@ public record OutboxSettings(
     long backoffMaxMs,
     long retentionMs,
     long leaseMs,
-    long leaseRenewMs) {
+    long leaseRenewMs,
+    int messageEvents) {
   public static final long DEFAULT_LEASE_MS = 3_000;
   public static final long DEFAULT_LEASE_RENEW_MS = 1_000;
+  /**
+   * Large enough that a busy relay sends a pass's rows in a few messages, small enough that a batch's transaction
+   * stays short and that the one-by-one replay after a poison event is quick.
+   */
+  public static final int DEFAULT_MESSAGE_EVENTS = 64;
 
   public OutboxSettings {
     if (leaseRenewMs >= leaseMs) {
@@ -41,7 +49,7 @@ public record OutboxSettings(
   public OutboxSettings(long ackTimeoutMs, long pollIntervalMs, int batchSize, int maxFailures, long backoffBaseMs,
                         long backoffMaxMs, long retentionMs) {
     this(ackTimeoutMs, pollIntervalMs, batchSize, maxFailures, backoffBaseMs, backoffMaxMs, retentionMs,
-        DEFAULT_LEASE_MS, DEFAULT_LEASE_RENEW_MS);
+        DEFAULT_LEASE_MS, DEFAULT_LEASE_RENEW_MS, DEFAULT_MESSAGE_EVENTS);
   }
 
   public static OutboxSettings from(Env env) {
@@ -54,12 +62,19 @@ public record OutboxSettings(
         env.longValue("OUTBOX_BACKOFF_MAX_MS", 5_000, 1, 3_600_000),
         env.longValue("OUTBOX_RETENTION_MS", 7L * 24 * 3600 * 1000, 1_000, Long.MAX_VALUE),
         env.longValue("OUTBOX_LEASE_MS", DEFAULT_LEASE_MS, 200, 600_000),
-        env.longValue("OUTBOX_LEASE_RENEW_MS", DEFAULT_LEASE_RENEW_MS, 50, 300_000));
+        env.longValue("OUTBOX_LEASE_RENEW_MS", DEFAULT_LEASE_RENEW_MS, 50, 300_000),
+        env.integer("OUTBOX_MESSAGE_EVENTS", DEFAULT_MESSAGE_EVENTS, 1, 1_000));
   }
 
   /** With another lease (tests). */
   public OutboxSettings withLease(long leaseMs, long leaseRenewMs) {
     return new OutboxSettings(ackTimeoutMs, pollIntervalMs, batchSize, maxFailures, backoffBaseMs, backoffMaxMs,
-        retentionMs, leaseMs, leaseRenewMs);
+        retentionMs, leaseMs, leaseRenewMs, messageEvents);
+  }
+
+  /** With another number of events per message (tests). */
+  public OutboxSettings withMessageEvents(int messageEvents) {
+    return new OutboxSettings(ackTimeoutMs, pollIntervalMs, batchSize, maxFailures, backoffBaseMs, backoffMaxMs,
+        retentionMs, leaseMs, leaseRenewMs, messageEvents);
   }
 }

@@ -38,4 +38,11 @@ final class OutboxSpans {
       action.run();
     }
   }
+
+  /** Runs {@code action} with {@code span} current and returns what it returns. */
+  static <T> T returning(Span span, java.util.function.Supplier<T> action) {
+    try (Scope ignored = span.makeCurrent()) {
+      return action.get();
+    }
+  }
 }

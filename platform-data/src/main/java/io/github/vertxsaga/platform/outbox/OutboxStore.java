@@ -17,22 +17,41 @@ final class OutboxStore {
   private OutboxStore() {
   }
 
-  /** The event without its trace context, which goes into columns of its own: each delivery sends its own. */
-  static void insert(Connection c, EventEnvelope envelope, String destination, long now) throws SQLException {
+  /** An outbox row to write: the event and one of its destinations. */
+  record Pending(EventEnvelope envelope, String destination) {
+  }
+
+  /**
+   * Writes a transaction's outbox rows in one round trip (a JDBC batch), in the order given, which is the order of
+   * their ids. The event goes without its trace context, which goes into columns of its own: each delivery sends its
+   * own.
+   */
+  static void insert(Connection c, List<Pending> rows, long now) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
     try (PreparedStatement ps = c.prepareStatement("""
         INSERT INTO outbox (event_id, event_type, aggregate_id, destination, envelope, created_at, next_attempt_at,
                             traceparent, tracestate)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
-      ps.setString(1, envelope.id());
-      ps.setString(2, envelope.type());
-      ps.setString(3, envelope.subject());
-      ps.setString(4, destination);
-      ps.setString(5, envelope.withTraceContext(null, null).toJson().encode());
-      ps.setLong(6, now);
-      ps.setLong(7, now);
-      ps.setString(8, envelope.traceparent());
-      ps.setString(9, envelope.tracestate());
-      ps.executeUpdate();
+      for (Pending row : rows) {
+        EventEnvelope envelope = row.envelope();
+        ps.setString(1, envelope.id());
+        ps.setString(2, envelope.type());
+        ps.setString(3, envelope.subject());
+        ps.setString(4, row.destination());
+        ps.setString(5, envelope.withTraceContext(null, null).toJson().encode());
+        ps.setLong(6, now);
+        ps.setLong(7, now);
+        ps.setString(8, envelope.traceparent());
+        ps.setString(9, envelope.tracestate());
+        if (rows.size() == 1) {
+          ps.executeUpdate();
+          return;
+        }
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 
@@ -125,6 +144,35 @@ final class OutboxStore {
       ps.setString(3, envelope.type());
       ps.setLong(4, now);
       return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Records several events for this consumer in one round trip (a JDBC batch of the same statement, whose counts
+   * say which rows went in); element {@code i} is false when event {@code i} was recorded before (a duplicate).
+   */
+  static boolean[] recordInbox(Connection c, String consumer, List<EventEnvelope> envelopes, long now)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("""
+        INSERT INTO inbox (consumer, event_id, event_type, received_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT DO NOTHING""")) {
+      for (EventEnvelope envelope : envelopes) {
+        ps.setString(1, consumer);
+        ps.setString(2, envelope.id());
+        ps.setString(3, envelope.type());
+        ps.setLong(4, now);
+        ps.addBatch();
+      }
+      int[] counts = ps.executeBatch();
+      boolean[] fresh = new boolean[envelopes.size()];
+      for (int i = 0; i < fresh.length; i++) {
+        if (counts[i] == java.sql.Statement.SUCCESS_NO_INFO) {
+          // A driver that rewrote the batch cannot say which rows went in: one cannot tell a duplicate from a new one.
+          throw new SQLException("the JDBC driver gave no row count for an inbox insert of a batch");
+        }
+        fresh[i] = counts[i] == 1;
+      }
+      return fresh;
     }
   }
 

@@ -9,12 +9,15 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,42 +56,76 @@ public final class TransactionalOutbox {
 
   /** Runs {@code work} in one transaction, in a span that is a child of the current one. */
   public <T> Future<T> inTransaction(OutboxWork<T> work) {
-    Span span = tracer.spanBuilder("outbox write").setAttribute(OutboxSpans.SERVICE, serviceName).startSpan();
-    W3cTraceContext trace = W3cTraceContext.of(span);
-    List<EventEnvelope> emitted = new ArrayList<>(2);
+    return inTransaction(List.of(Span.current()), (connection, sinks) -> work.apply(connection, sinks.get(0)));
+  }
+
+  /**
+   * Runs several units of work in one transaction (a consumer's batch of events): unit {@code i} emits through
+   * {@code sinks.get(i)}, in a span of its own that is a child of {@code parents.get(i)}, so each unit's events carry
+   * its own trace. Committed or rolled back together.
+   */
+  public <T> Future<T> inTransaction(List<Span> parents, BatchWork<T> work) {
+    List<Unit> units = new ArrayList<>(parents.size());
+    for (Span parent : parents) {
+      Span span = tracer.spanBuilder("outbox write").setParent(Context.root().with(parent))
+          .setAttribute(OutboxSpans.SERVICE, serviceName).startSpan();
+      units.add(new Unit(span, W3cTraceContext.of(span), new ArrayList<>(2)));
+    }
     return database.inTransaction(connection -> {
       long now = System.currentTimeMillis();
-      return work.apply(connection, (payload, sequence) -> {
-        EventEnvelope envelope = EventEnvelope.wrap(payload, sequence, Instant.ofEpochMilli(now))
-            .withTraceContext(trace.traceparent(), trace.tracestate());
-        for (String destination : payload.type().destinations()) {
-          OutboxStore.insert(connection, envelope, destination, now);
-        }
-        emitted.add(envelope);
-        return envelope;
-      });
-    }).onComplete(ar -> {
-      if (ar.succeeded()) {
-        span.setAttribute(OutboxSpans.EVENTS, (long) emitted.size());
-        OutboxSpans.within(span, () -> afterCommit(emitted));
-      } else {
-        span.recordException(ar.cause());
-        span.setStatus(StatusCode.ERROR, "rolled back");
+      List<OutboxStore.Pending> rows = new ArrayList<>();
+      List<EventSink> sinks = new ArrayList<>(units.size());
+      for (Unit unit : units) {
+        sinks.add((payload, sequence) -> {
+          EventEnvelope envelope = EventEnvelope.wrap(payload, sequence, Instant.ofEpochMilli(now))
+              .withTraceContext(unit.trace.traceparent(), unit.trace.tracestate());
+          for (String destination : payload.type().destinations()) {
+            rows.add(new OutboxStore.Pending(envelope, destination));
+          }
+          unit.emitted.add(envelope);
+          return envelope;
+        });
       }
-      span.end();
+      T result = work.apply(connection, sinks);
+      // Written once the work is done, all in one statement: nothing in a transaction reads its own outbox rows.
+      OutboxStore.insert(connection, rows, now);
+      return result;
+    }).onComplete(ar -> {
+      boolean needsDelivery = false;
+      for (Unit unit : units) {
+        if (ar.succeeded()) {
+          unit.span.setAttribute(OutboxSpans.EVENTS, (long) unit.emitted.size());
+          needsDelivery |= OutboxSpans.returning(unit.span, () -> afterCommit(unit.emitted));
+        } else {
+          unit.span.recordException(ar.cause());
+          unit.span.setStatus(StatusCode.ERROR, "rolled back");
+        }
+        unit.span.end();
+      }
+      if (needsDelivery) {
+        wakeRelay(); // once for the whole transaction
+      }
     });
   }
 
-  private void afterCommit(List<EventEnvelope> emitted) {
+  /** The work of {@link #inTransaction(List, BatchWork)}: one sink per unit, in the order of the parents. */
+  @FunctionalInterface
+  public interface BatchWork<T> {
+    T apply(Connection connection, List<EventSink> sinks) throws SQLException;
+  }
+
+  private record Unit(Span span, W3cTraceContext trace, List<EventEnvelope> emitted) {
+  }
+
+  /** Logs what was published; true when some of it needs the relay. */
+  private boolean afterCommit(List<EventEnvelope> emitted) {
     boolean needsDelivery = false;
     for (EventEnvelope envelope : emitted) {
       List<String> destinations = envelope.eventType().map(t -> t.destinations()).orElse(List.of());
       log.info("published {} to={}", envelope.logLine(), destinations.isEmpty() ? "none" : String.join(",", destinations));
       needsDelivery |= !destinations.isEmpty();
     }
-    if (needsDelivery) {
-      wakeRelay();
-    }
+    return needsDelivery;
   }
 
   /** Tells this service's active relay, wherever it runs in the cluster, that rows are waiting. */

@@ -1,5 +1,6 @@
 package io.github.vertxsaga.platform.service;
 
+import io.github.vertxsaga.events.EventBatchCodec;
 import io.github.vertxsaga.events.EventEnvelopeCodec;
 import io.github.vertxsaga.platform.auth.Authentication;
 import io.github.vertxsaga.platform.auth.TokenVerifier;
@@ -104,6 +105,7 @@ public final class ServiceHost implements NodeRole<Database.Migrated> {
   public Future<Optional<Endpoint>> deploy(ClusterNode node, Database.Migrated migrated, NodeState state) {
     Vertx vertx = node.vertx();
     EventEnvelopeCodec.register(vertx.eventBus());
+    EventBatchCodec.register(vertx.eventBus());
     database = migrated.attach(vertx);
     TransactionalOutbox outbox = new TransactionalOutbox(vertx, database, name(), node.tracing().tracer());
     return TokenVerifier.create(vertx, settings.auth()).compose(tokens -> {

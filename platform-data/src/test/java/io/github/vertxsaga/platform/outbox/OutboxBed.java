@@ -3,6 +3,7 @@ package io.github.vertxsaga.platform.outbox;
 import static io.github.vertxsaga.platform.testing.Eventually.result;
 
 import io.github.vertxsaga.events.EventEnvelope;
+import io.github.vertxsaga.events.EventBatchCodec;
 import io.github.vertxsaga.events.EventEnvelopeCodec;
 import io.github.vertxsaga.events.EventPayload;
 import io.github.vertxsaga.events.LineItem;
@@ -47,6 +48,7 @@ final class OutboxBed implements AutoCloseable {
 
   static OutboxBed open(Vertx vertx, TestDatabases.Kind kind, String label) {
     EventEnvelopeCodec.register(vertx.eventBus());
+    EventBatchCodec.register(vertx.eventBus());
     DatabaseSettings settings = TestDatabases.fresh(kind, label);
     Database database = result(Database.open(vertx, settings, SERVICE, "classpath:db/migration/platform"));
     result(database.inTransaction(c -> {

@@ -6,6 +6,7 @@ import static io.github.vertxsaga.platform.testing.Eventually.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.vertxsaga.events.Addresses;
+import io.github.vertxsaga.events.EventBatch;
 import io.github.vertxsaga.events.EventEnvelope;
 import io.github.vertxsaga.events.LineItem;
 import io.github.vertxsaga.events.Payloads;
@@ -51,6 +52,9 @@ class RelayLeaseTest extends OnEveryDatabase {
       if (Addresses.INVENTORY_EVENTS.equals(context.message().address())
           && context.message().body() instanceof EventEnvelope envelope) {
         arrivals.computeIfAbsent(envelope.id(), id -> new AtomicInteger()).incrementAndGet();
+      } else if (context.message().body() instanceof EventBatch batch) {
+        batch.events().forEach(envelope -> arrivals.computeIfAbsent(envelope.id(), id -> new AtomicInteger())
+            .incrementAndGet());
       }
       context.next();
     });

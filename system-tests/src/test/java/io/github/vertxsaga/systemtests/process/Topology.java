@@ -298,6 +298,21 @@ public final class Topology {
     return restart(previous, Map.of());
   }
 
+  /**
+   * Starts a stopped member again with some variables changed, without waiting for it to be ready: for a member that
+   * is to halt by itself (a fault switch) on what it finds waiting for it, before it ever is.
+   */
+  public ServiceProcess relaunch(ServiceProcess previous, Map<String, String> changes) {
+    List<ServiceProcess> list = listOf(previous.service());
+    int index = list.indexOf(previous);
+    if (index < 0) {
+      throw new IllegalArgumentException(previous + " is not a current member of this topology");
+    }
+    ServiceProcess relaunched = cluster.relaunch(previous, changes);
+    list.set(index, relaunched);
+    return relaunched;
+  }
+
   private List<ServiceProcess> listOf(Service service) {
     return switch (service) {
       case INVENTORY -> inventories;

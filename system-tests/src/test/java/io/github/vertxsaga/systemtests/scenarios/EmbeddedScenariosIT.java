@@ -116,6 +116,46 @@ class EmbeddedScenariosIT {
   }
 
   @Test
+  @Order(5)
+  @DisplayName("5. a consumer halted after applying a batch of orders and before acknowledging it applies none twice")
+  void haltAfterApplyingABatchBeforeAck() {
+    Shop shop = new Shop(topology);
+    shop.restock("H5-BATCH", 30);
+    ServiceProcess inventory = topology.inventories().get(0);
+    topology.terminate(inventory);
+    // Placed while no inventory-service runs: their events wait in the outbox and go out in batches once one is back.
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      Shop.Answer order = shop.order(User.ALICE, Shop.line("H5-BATCH", 2));
+      assertThat(order.status()).as(order.outcome().toString()).isEqualTo(202);
+      ids.add(order.orderId());
+    }
+    // It halts on the first batch waiting for it, before it is ready: no gateway ever routes to it.
+    ServiceProcess faulty = topology.relaunch(inventory, Map.of("FAULT_HALT_AFTER_APPLY", "OrderPlaced"));
+    assertThat(faulty.awaitExit(Duration.ofSeconds(120))).as("the fault switch halts inventory-service").isTrue();
+    faulty.awaitLog("FAULT_HALT_AFTER_APPLY: halting after committing event=OrderPlaced", Duration.ofSeconds(5));
+    // The events of the batch it committed before halting: each was applied, none acknowledged.
+    List<String> applied = faulty.logLines().stream()
+        .filter(line -> line.contains("handled event=OrderPlaced") && line.contains("outcome=applied"))
+        .map(line -> line.replaceFirst(".* id=(\\S+) .*", "$1")).toList();
+    assertThat(applied).as("events applied before the halt").isNotEmpty();
+
+    ServiceProcess healed = topology.restart(faulty, Map.of("FAULT_HALT_AFTER_APPLY", ""));
+    for (String eventId : applied) {
+      String again = healed.awaitLog("handled event=OrderPlaced id=" + eventId, Duration.ofSeconds(60));
+      assertThat(again).as("the redelivery of " + eventId).contains("outcome=duplicate");
+    }
+    for (String id : ids) {
+      assertThat(Scenarios.awaitStatus(shop, User.ALICE, id)).as(id).isEqualTo("CONFIRMED");
+    }
+    JsonObject stock = Invariants.stock(topology, "H5-BATCH");
+    System.out.printf("halted after applying %d of the %d orders' events in its last batch; after the restart each "
+        + "was answered as a duplicate; stock %s%n", applied.size(), ids.size(), stock.encode());
+    assertThat(stock.getLong("reserved")).as("reserved once per order").isEqualTo(10L);
+    assertThat(stock.getLong("available")).isEqualTo(20L);
+  }
+
+  @Test
   @Order(10)
   @DisplayName("10. hostile input: 1000+ generated bad requests through the gateway: no 5xx, no process dies, nothing written")
   void hostileInput() throws Exception {

@@ -1,6 +1,8 @@
 package io.github.vertxsaga.systemtests.security;
 
 import io.github.vertxsaga.events.Addresses;
+import io.github.vertxsaga.events.EventBatch;
+import io.github.vertxsaga.events.EventBatchCodec;
 import io.github.vertxsaga.events.EventEnvelope;
 import io.github.vertxsaga.events.EventEnvelopeCodec;
 import io.github.vertxsaga.events.LineItem;
@@ -72,6 +74,7 @@ final class Intruder implements AutoCloseable {
     HazelcastClusterManager hazelcast = new HazelcastClusterManager(strangerConfig(cluster));
     Vertx vertx = joinAsAStranger(hazelcast, tls);
     EventEnvelopeCodec.register(vertx.eventBus());
+    EventBatchCodec.register(vertx.eventBus());
     AtomicInteger requests = new AtomicInteger();
     HttpServerOptions options = new HttpServerOptions().setHost(ProcessCluster.HOST).setPort(0);
     if (tls.enabled()) {
@@ -98,6 +101,11 @@ final class Intruder implements AutoCloseable {
           eventsReceived.incrementAndGet(); // an event of the system's, not one of its own forgeries
         }
         message.reply(OWN_ANSWER);
+      }).completion().await(30, TimeUnit.SECONDS);
+      // Where the relays send their batches: one taken here would be every event in it.
+      vertx.eventBus().<EventBatch>consumer(Addresses.batchOf(address), message -> {
+        eventsReceived.addAndGet(message.body().events().size());
+        message.fail(500, OWN_ANSWER);
       }).completion().await(30, TimeUnit.SECONDS);
     }
   }
