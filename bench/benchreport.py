@@ -281,7 +281,9 @@ def markdown(doc):
     w("")
     w(f"`GET /api/inventory/{{sku}}` with a bearer token, two inventory-service instances (PostgreSQL) behind each "
       f"proxy; wrk, {s.get('threads', 2)} threads, {s.get('connections', '?')} connections, "
-      f"{s.get('warmup_s', '?')} s warm-up then {s.get('duration_s', '?')} s measured, one target after the other. "
+      f"{s.get('warmup_s', '?')} s warm-up then {s.get('duration_s', '?')} s measured, one target after the other, "
+      f"after {s.get('jit_warmup_s', '?')} s of the same load through the gateway (and through each newly started "
+      f"gateway JVM): its hot paths are compiled only after some seconds at full load. "
       f"Proxies: the gateway ({s.get('gateway_instances', '?')} event loops), nginx ({s.get('workers', '?')} workers, "
       f"`upstream` round-robin, `keepalive 64`), HAProxy ({s.get('workers', '?')} threads, `balance roundrobin`, "
       f"`http-reuse always`); \"direct\" spreads the wrk threads over the two instances. wrk speaks plain HTTP to "
