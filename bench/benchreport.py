@@ -69,6 +69,10 @@ def build(run_dir):
     if paced.get("gateway") and paced.get("direct"):
         proxy["added_p99_at_half_nginx_ms"] = round(
             (paced["gateway"]["latency_us"]["p99"] - paced["direct"]["latency_us"]["p99"]) / 1000.0, 3)
+    # A paced run that did not hold its rate (the machine, or the target, could not keep up) measured something else
+    # than the latency at that rate: the added p99 then compares runs at different loads, and meets no goal.
+    held = {name: run["rps"] >= 0.95 * run["target_rate"] for name, run in paced.items() if run.get("target_rate")}
+    proxy["paced_rate_held"] = held
     if paced.get("gateway-nojwt") and paced.get("direct"):
         proxy["added_p99_at_half_nginx_nojwt_ms"] = round(
             (paced["gateway-nojwt"]["latency_us"]["p99"] - paced["direct"]["latency_us"]["p99"]) / 1000.0, 3)
@@ -152,9 +156,12 @@ def goals(doc):
                                                f"{r.get('gateway-nojwt/nginx')}x)"))
     added = proxy.get("added_p99_at_half_nginx_ms")
     rate = (proxy.get("paced", {}).get("gateway") or {}).get("target_rate")
+    held = proxy.get("paced_rate_held", {})
+    short = [name for name in ("gateway", "direct") if not held.get(name, True)]
     rows.append((f"Added p99 over direct at half nginx's peak ({rate} req/s)", "<= 1 ms", added,
-                 lambda v: v <= 1.0, lambda v: f"{v:+.2f} ms (without JWT: "
-                                               f"{proxy.get('added_p99_at_half_nginx_nojwt_ms')} ms)"))
+                 lambda v: v <= 1.0 and not short,
+                 lambda v: f"{v:+.2f} ms (without JWT: {proxy.get('added_p99_at_half_nginx_nojwt_ms')} ms)"
+                           + (f"; {' and '.join(short)} fell short of the rate" if short else "")))
     pg = doc.get("saga", {}).get("postgresql") or {}
     peak = pg.get("peak_step") or {}
     pgbench_runs = (doc.get("saga", {}).get("pgbench") or {}).get("runs") or [{}]
@@ -279,7 +286,9 @@ def markdown(doc):
     w("")
     w(f"`GET /api/inventory/{{sku}}` with a bearer token, two inventory-service instances (PostgreSQL) behind each "
       f"proxy; wrk, {s.get('threads', 2)} threads, {s.get('connections', '?')} connections, "
-      f"{s.get('warmup_s', '?')} s warm-up then {s.get('duration_s', '?')} s measured, one target after the other. "
+      f"{s.get('warmup_s', '?')} s warm-up then {s.get('duration_s', '?')} s measured, one target after the other, "
+      f"after {s.get('jit_warmup_s', '?')} s of the same load through the gateway (and through each newly started "
+      f"gateway JVM): its hot paths are compiled only after some seconds at full load. "
       f"Proxies: the gateway ({s.get('gateway_instances', '?')} event loops), nginx ({s.get('workers', '?')} workers, "
       f"`upstream` round-robin, `keepalive 64`), HAProxy ({s.get('workers', '?')} threads, `balance roundrobin`, "
       f"`http-reuse always`); \"direct\" spreads the wrk threads over the two instances. wrk speaks plain HTTP to "

@@ -102,7 +102,9 @@ final class GatewayVerticle extends VerticleBase {
         Map.entry("adminDeadLetters", List.of(adminOnly, admin::deadLetters)),
         Map.entry("adminRequeue", List.of(adminOnly, admin::requeue)));
 
-    RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    RequestExtractor extractor = RequestExtractor.withBodyHandler();
+    RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor);
+    ContractValidation validation = new ContractValidation(vertx, contract, extractor);
     CommonHandlers.front(state::draining).forEach(builder::rootHandler);
     builder.rootHandler(new EdgeGuard(tokens, settings));
     for (OpenAPIRoute route : builder.getRoutes()) {
@@ -112,6 +114,8 @@ final class GatewayVerticle extends VerticleBase {
         throw new IllegalStateException("operation " + id + " of openapi.json has no handler");
       }
       route.setDoSecurity(false); // EdgeGuard authenticates before validation, so refusals do not reveal the contract
+      // vertx-openapi's checks, run on the event loop rather than handed to a worker (ContractValidation says why)
+      route.setDoValidation(false).addHandler(validation.of(route.getOperation()));
       handlers.forEach(route::addHandler);
     }
     Router router = builder.createRouter();

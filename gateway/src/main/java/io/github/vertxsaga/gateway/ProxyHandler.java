@@ -12,9 +12,11 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Collections;
 import java.util.HashSet;
-import java.util.Locale;
+import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +36,10 @@ final class ProxyHandler {
   /**
    * Hop-by-hop headers (RFC 9110 7.6.1) and those the client connection recomputes. The caller's trace context is
    * one of them: the gateway's server span continues it, and the client span of each attempt puts its own
-   * {@code traceparent} on the request (added, so a forwarded one would make two).
+   * {@code traceparent} on the request (added, so a forwarded one would make two). Compared ignoring case, without
+   * a lower-cased copy of every header name of every request and answer.
    */
-  private static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-authenticate",
+  private static final Set<String> NOT_FORWARDED = caseInsensitive("connection", "keep-alive", "proxy-authenticate",
       "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
       "content-length", "traceparent", "tracestate");
 
@@ -136,7 +139,7 @@ final class ProxyHandler {
   static MultiMap forwardedHeaders(HttpServerRequest in) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     in.headers().forEach(header -> {
-      if (!NOT_FORWARDED.contains(header.getKey().toLowerCase(Locale.ROOT))) {
+      if (!NOT_FORWARDED.contains(header.getKey())) {
         headers.add(header.getKey(), header.getValue());
       }
     });
@@ -145,6 +148,12 @@ final class ProxyHandler {
     headers.set("X-Forwarded-For", forwardedFor == null ? client : forwardedFor + ", " + client);
     headers.set("X-Forwarded-Proto", in.scheme() == null ? "http" : in.scheme());
     return headers;
+  }
+
+  private static Set<String> caseInsensitive(String... names) {
+    Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    set.addAll(List.of(names));
+    return Collections.unmodifiableSet(set);
   }
 
   /**
@@ -167,8 +176,8 @@ final class ProxyHandler {
     }
     response.setStatusCode(answer.status());
     answer.headers().forEach(header -> {
-      String name = header.getKey().toLowerCase(Locale.ROOT);
-      if (!NOT_FORWARDED.contains(name) && !name.equals("x-request-id")) { // the gateway already echoes its own
+      String name = header.getKey();
+      if (!NOT_FORWARDED.contains(name) && !name.equalsIgnoreCase("x-request-id")) { // the gateway echoes its own
         response.headers().add(header.getKey(), header.getValue());
       }
     });
