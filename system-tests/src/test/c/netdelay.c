@@ -169,8 +169,7 @@ int main(int argc, char **argv) {
     release(qh, now_ns());
     struct timespec wait, *timeout = NULL;
     if (held_count > 0) {
-      uint64_t left = heap[0].due_ns - now_ns();
-      if (heap[0].due_ns <= now_ns()) left = 0;
+      uint64_t now = now_ns(), left = heap[0].due_ns > now ? heap[0].due_ns - now : 0;
       wait = (struct timespec){(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
       timeout = &wait;
     }
