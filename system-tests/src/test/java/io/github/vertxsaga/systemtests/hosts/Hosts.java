@@ -25,8 +25,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * on a private /24, joined by veth pairs to a bridge in a "switch" namespace of its own. The test JVM reaches them
  * through one more veth, the only link this adds to the machine's own namespace, with the subnet's {@code .1}; the
  * subnet is one that {@code ip route} shows unused. Faults are made where a network makes them, in the switch: a host's
- * port down, nftables rules that drop between two halves or between two hosts on one port, random loss, and netem
- * delay where the kernel has {@code sch_netem}.
+ * port down, nftables rules that drop between two halves or between two hosts on one port, random loss, and delay:
+ * netem's where the kernel has {@code sch_netem}, else a {@link DelayLine} in each host.
  *
  * <p>Every name carries the test JVM's pid ({@code vsh-<pid>-<host>}), so that two runs never meet; the namespaces
  * are removed after the class, by a shutdown hook should the JVM be stopped, and at the next start if a run died
@@ -58,6 +58,7 @@ public final class Hosts implements BeforeAllCallback, AfterAllCallback {
   private String subnet;
   private Thread cleanup;
   private boolean netemAvailable;
+  private volatile DelayLine delayLine;
 
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -79,7 +80,7 @@ public final class Hosts implements BeforeAllCallback, AfterAllCallback {
     ip("link", "set", clientLink, "up");
     netemAvailable = probeNetem();
     System.out.printf("hosts: switch %s, subnet %s.0/24, the test JVM at %s (%s)%s%n", switchNs, subnet, address(1),
-        clientLink, netemAvailable ? "" : "; this kernel has no sch_netem: delay cannot be emulated, loss can");
+        clientLink, netemAvailable ? "" : "; this kernel has no sch_netem: delay by an NFQUEUE delay line");
   }
 
   @Override
@@ -151,29 +152,51 @@ public final class Hosts implements BeforeAllCallback, AfterAllCallback {
   }
 
   /**
-   * A slow, lossy network: each packet between two hosts (each link of the switch it crosses) delayed by
-   * {@code delayMs} ± {@code jitterMs} and lost with {@code lossPercent}, by netem on every switch port; on a kernel
-   * without netem only the loss, by nftables. Returns what was applied.
+   * A slow, lossy network: each packet between two hosts, or between a host and the test JVM, delayed by
+   * {@code delayMs} ± {@code jitterMs} and lost with {@code lossPercent}, until {@link #healRules()}. By netem on
+   * every switch port; on a kernel without netem by a {@link DelayLine} in each host and the loss by nftables in the
+   * switch (skipped, or failed under {@code -Dtest.db.required=true}, when the delay line cannot be built). Returns
+   * what was applied.
    */
   public String slow(int delayMs, int jitterMs, int lossPercent) {
     if (netemAvailable) {
-      for (Host host : hosts.values()) {
-        // Half on each side of a host's port, so that a packet from host to host, through two ports, gets it all.
-        in(switchNs, "tc", "qdisc", "replace", "dev", host.switchPort(), "root", "netem", "delay",
-            (delayMs / 2) + "ms", (jitterMs / 2) + "ms", "loss", String.valueOf(lossPercent / 2.0) + "%");
+      for (String port : switchPorts()) {
+        // A port's root qdisc holds what leaves the switch by it: each packet, host to host or between the test JVM
+        // and a host, leaves by one port, and so gets the whole delay and loss once.
+        in(switchNs, "tc", "qdisc", "replace", "dev", port, "root", "netem", "delay", delayMs + "ms", jitterMs + "ms",
+            "loss", lossPercent + "%");
       }
       return String.format("netem %d ms ± %d ms, %d %% loss between hosts", delayMs, jitterMs, lossPercent);
     }
-    rule("numgen random mod 1000 < " + lossPercent * 10 + " drop");
-    return String.format("%d %% loss between hosts (nftables); no delay: this kernel has no sch_netem", lossPercent);
+    if (delayLine != null) {
+      throw new IllegalStateException("the network is slow already: healRules() first");
+    }
+    delayLine = DelayLine.start(hosts.values(), address(1), delayMs, jitterMs);
+    if (lossPercent > 0) {
+      rule("numgen random mod 1000 < " + lossPercent * 10 + " drop");
+    }
+    return String.format("%d ms ± %d ms by an NFQUEUE delay line, %s", delayMs, jitterMs,
+        lossPercent > 0 ? lossPercent + " % loss (nftables)" : "no loss");
   }
 
-  /** Takes away every fault the rules and netem made (a port that was unplugged stays so). */
+  /**
+   * Takes away every fault the rules, netem and the delay line made (a port that was unplugged stays so); fails if
+   * a delay line had stopped before, so that a slow network never silently was a fast one.
+   */
   public void healRules() {
     in(switchNs, "nft", "flush", "chain", "bridge", "faults", "forward");
+    DelayLine line = delayLine;
+    if (line != null) {
+      delayLine = null;
+      try {
+        line.check();
+      } finally {
+        System.out.println("hosts: delay line taken away, " + line.stop());
+      }
+    }
     if (netemAvailable) {
-      for (Host host : hosts.values()) {
-        run(List.of("ip", "netns", "exec", switchNs, "tc", "qdisc", "del", "dev", host.switchPort(), "root"), false);
+      for (String port : switchPorts()) {
+        run(List.of("ip", "netns", "exec", switchNs, "tc", "qdisc", "del", "dev", port, "root"), false);
       }
     }
   }
@@ -183,6 +206,13 @@ public final class Hosts implements BeforeAllCallback, AfterAllCallback {
         "faults", "forward"));
     command.addAll(List.of(rule.split(" ")));
     run(command, true);
+  }
+
+  /** The switch's ports: each host's, and {@code c}, the test JVM's. */
+  private List<String> switchPorts() {
+    List<String> ports = new ArrayList<>(List.of("c"));
+    hosts.values().forEach(host -> ports.add(host.switchPort()));
+    return ports;
   }
 
   private static String addresses(Collection<Host> hosts) {
@@ -205,6 +235,11 @@ public final class Hosts implements BeforeAllCallback, AfterAllCallback {
 
   /** Removes every namespace of this run; deleting a namespace removes its end of each veth, and so the pair. */
   private synchronized void remove() {
+    DelayLine line = delayLine;
+    delayLine = null;
+    if (line != null) {
+      line.stop();
+    }
     for (Host host : hosts.values()) {
       deleteNamespace(host.namespace());
     }
@@ -308,7 +343,7 @@ public final class Hosts implements BeforeAllCallback, AfterAllCallback {
     run(full, true);
   }
 
-  private static int run(List<String> command, boolean required) {
+  static int run(List<String> command, boolean required) {
     try {
       Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
       String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
