@@ -45,6 +45,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class TrustedMembers implements ClusterManager {
   public static final String ATTESTATIONS = "__vertx-saga.member-attestations";
+  /**
+   * The member attribute under which Vert.x's Hazelcast cluster manager publishes a member's Vert.x node id. In
+   * Vert.x 5 that id is a random UUID of its own, not the Hazelcast member's UUID: a membership event names the
+   * member by the latter, the attestations are keyed by the former.
+   */
+  static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
   private static final Logger log = LoggerFactory.getLogger(TrustedMembers.class);
 
   private final HazelcastClusterManager hazelcast;
@@ -80,7 +86,10 @@ public final class TrustedMembers implements ClusterManager {
 
       @Override
       public void memberRemoved(MembershipEvent event) {
-        String gone = event.getMember().getUuid().toString();
+        String gone = event.getMember().getAttribute(VERTX_NODE_ID_ATTRIBUTE);
+        if (gone == null) {
+          return; // a member that never started Vert.x: it has no attestation
+        }
         trusted.remove(gone);
         attestations.removeAsync(gone);
       }

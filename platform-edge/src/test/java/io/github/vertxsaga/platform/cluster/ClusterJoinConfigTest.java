@@ -115,6 +115,14 @@ class ClusterJoinConfigTest {
   }
 
   @Test
+  @DisplayName("closes an event-bus connection whose peer stopped answering pings within seconds, not Vert.x's 40 s")
+  void eventBusPing() {
+    var options = ClusterNode.eventBusOptions(settings(Map.of()), ADDRESS);
+    assertThat(options.getClusterPingInterval() + options.getClusterPingReplyInterval())
+        .as("ping interval plus pong wait, ms").isLessThanOrEqualTo(5_000);
+  }
+
+  @Test
   @DisplayName("keeps the tcp join and a free event-bus port for settings made in code with a member list")
   void codeMadeSettings() {
     ClusterSettings settings = new ClusterSettings("c", "127.0.0.1", 5701, List.of("127.0.0.1"), TlsSettings.OFF);

@@ -95,6 +95,25 @@ class MutualTlsClusterTest {
     assertThat(applied.get()).isGreaterThanOrEqualTo(21);
   }
 
+  @Test
+  @DisplayName("forgets the attestation of a member that left, so the map does not grow with every restart")
+  void departedMemberLeavesNoAttestation() throws Exception {
+    String cluster = "tls-test-" + UUID.randomUUID();
+    int port = freePort();
+    ClusterNode order = join(cluster, port, "order-service", TestCertificates.settings("order-service"));
+    ClusterNode inventory = join(cluster, port, "inventory-service", TestCertificates.settings("inventory-service"));
+    var attestations = order.clusterManager().getHazelcastInstance().<String, String>getMap(TrustedMembers.ATTESTATIONS);
+    Eventually.until("both attested", () -> attestations.containsKey(inventory.nodeId())
+        && attestations.containsKey(order.nodeId()));
+
+    // Killed rather than closed would be the same to the survivor: Hazelcast reports the member removed either way.
+    String gone = inventory.nodeId();
+    nodes.remove(inventory);
+    result(inventory.vertx().close());
+    Eventually.until("the departed member's attestation is removed", () -> !attestations.containsKey(gone));
+    assertThat(attestations.keySet()).containsExactly(order.nodeId());
+  }
+
   private ClusterNode join(String cluster, int port, String name, TlsSettings tls) throws Exception {
     ClusterSettings settings = new ClusterSettings(cluster, "127.0.0.1", port, List.of("127.0.0.1:" + port), tls);
     // A first member waits some seconds for seeds that are not there; on a busy machine a join takes longer still.
