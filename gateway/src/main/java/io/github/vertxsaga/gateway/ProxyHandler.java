@@ -24,7 +24,11 @@ import org.slf4j.LoggerFactory;
  * Forwards a request to one instance of a service and its answer back unchanged. Each attempt goes through that
  * instance's breaker, which also bounds it in time. A GET that fails is tried once more on another instance; a
  * request of any method that never reached an instance (connection refused, handshake refused, breaker open) goes
- * on to the next one.
+ * on to the next one. A write that carries an {@code Idempotency-Key} and lost its connection (reset or closed
+ * before an answer: the instance died, or was dead before the pooled connection noticed) is sent once more to
+ * another instance: RFC 9110 9.2.2 allows an automatic retry of a request known to be idempotent, and the services
+ * store a key's first answer in the transaction of its change, in the database all their instances share, so the
+ * second instance either replays the first one's answer or makes the change the first never committed.
  *
  * <p>A read's first attempt is bounded by the shorter read-attempt timeout: an instance the network stopped
  * answering (a pooled connection whose packets are dropped) would otherwise hold the GET for the whole request
@@ -42,6 +46,8 @@ final class ProxyHandler {
   private static final Set<String> NOT_FORWARDED = caseInsensitive("connection", "keep-alive", "proxy-authenticate",
       "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
       "content-length", "traceparent", "tracestate");
+
+  private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
   /** A request to send to some instance of a service. */
   record Outgoing(HttpMethod method, String uri, MultiMap headers, Buffer body) {
@@ -93,7 +99,7 @@ final class ProxyHandler {
     upstream.routed.incrementAndGet();
     return upstream.breaker.<Answer>execute(() -> send(upstream, outgoing, attemptMs))
         .recover(failure -> {
-          if (retryable(outgoing.method(), failure, tried.size())) {
+          if (retryable(outgoing, failure, tried.size())) {
             log.info("{} {} failed on {} ({}); retrying on another instance", outgoing.method(), outgoing.uri(),
                 upstream.address(), failure.toString());
             return attempt(service, outgoing, tried, failure);
@@ -158,11 +164,28 @@ final class ProxyHandler {
 
   /**
    * A request that never left (no connection, a refused handshake, an open breaker) may go to every other instance
-   * in turn, whatever its method; one that was sent is tried once more elsewhere only when it is a GET or a HEAD.
+   * in turn, whatever its method; one that was sent is tried once more elsewhere when it is a GET or a HEAD, or a
+   * keyed write whose connection broke. A keyed write that timed out is not: the instance may still be working on
+   * it, and a second copy would only double the load of a service that is already slow.
    */
-  private static boolean retryable(HttpMethod method, Throwable failure, int attempts) {
+  private static boolean retryable(Outgoing outgoing, Throwable failure, int attempts) {
     boolean neverSent = failure instanceof NotConnected || failure instanceof OpenCircuitException;
-    return neverSent || (attempts == 1 && isRead(method));
+    if (neverSent) {
+      return true;
+    }
+    if (attempts != 1) {
+      return false;
+    }
+    return isRead(outgoing.method()) || (isKeyed(outgoing) && isBrokenConnection(failure));
+  }
+
+  private static boolean isKeyed(Outgoing outgoing) {
+    return outgoing.headers().contains(IDEMPOTENCY_KEY);
+  }
+
+  /** The transport failed under the request: neither an answer (a 5xx is one) nor a time-out. */
+  private static boolean isBrokenConnection(Throwable failure) {
+    return !(failure instanceof ServerError) && !isTimeout(failure);
   }
 
   private static boolean isRead(HttpMethod method) {

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * A client of a {@link Topology}, through its gateways only (alternating between them), that writes what it was told
@@ -30,10 +31,24 @@ public final class Shop {
 
   private final Topology topology;
   private final Ledger ledger;
+  private final boolean keyed;
 
   public Shop(Topology topology) {
+    this(topology, false);
+  }
+
+  private Shop(Topology topology, boolean keyed) {
     this.topology = topology;
     this.ledger = topology.ledger();
+    this.keyed = keyed;
+  }
+
+  /**
+   * A shop whose every order and cancel carries an {@code Idempotency-Key} of its own, as a client that means to
+   * retry sends them: the gateway may then re-send one whose connection broke to another instance.
+   */
+  public static Shop withIdempotencyKeys(Topology topology) {
+    return new Shop(topology, true);
   }
 
   public static Line line(String sku, int quantity) {
@@ -93,12 +108,15 @@ public final class Shop {
     List<ServiceProcess> candidates = new ArrayList<>(List.of(gateway));
     topology.gateways().stream().filter(other -> !other.name().equals(gateway.name())).forEach(candidates::add);
     ServiceProcess via = gateway;
+    Http.Caller caller = keyed && method.equals("POST") && path.startsWith("/api/orders")
+        ? Http.as(user).header("Idempotency-Key", UUID.randomUUID().toString())
+        : Http.as(user);
     Http.Reply reply = null;
     RuntimeException failure = null;
     for (ServiceProcess candidate : candidates) {
       via = candidate;
       try {
-        reply = exchange(via.uri(path), method, body, user);
+        reply = exchange(caller, via.uri(path), method, body);
         failure = null;
         break;
       } catch (RuntimeException e) {
@@ -127,11 +145,11 @@ public final class Shop {
     return new Answer(reply.status(), json, outcome);
   }
 
-  private static Http.Reply exchange(URI uri, String method, JsonObject body, User user) {
+  private static Http.Reply exchange(Http.Caller caller, URI uri, String method, JsonObject body) {
     if (method.equals("GET")) {
-      return Http.as(user).get(uri);
+      return caller.get(uri);
     }
-    return body == null ? Http.as(user).post(uri) : Http.as(user).post(uri, body);
+    return body == null ? caller.post(uri) : caller.post(uri, body);
   }
 
   /** No connection could be made at all: nothing was sent. */
