@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
@@ -92,7 +93,10 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     if (!credentials.enabled()) {
       return Vertx.builder().with(options).withTracer(tracing.vertxTracer()).withClusterManager(manager).buildClustered()
-          .map(vertx -> new ClusterNode(logTransport(vertx), manager, credentials, tracing));
+          .map(vertx -> {
+            vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> reassertNodeInfo(manager));
+            return new ClusterNode(logTransport(vertx), manager, credentials, tracing);
+          });
     }
     TrustedMembers trusted = new TrustedMembers(manager, credentials.settings(), credentials.cas());
     return Vertx.builder().with(options).withTracer(tracing.vertxTracer()).withClusterManager(trusted).buildClustered()
@@ -101,9 +105,36 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
           vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> {
             trusted.reassert();
             trusted.reassertRegistrations();
+            reassertNodeInfo(manager);
           });
           return new ClusterNode(logTransport(vertx), manager, credentials, tracing);
         }).recover(e -> vertx.close().transform(closed -> Future.failedFuture(e))));
+  }
+
+  /**
+   * Puts this member's node info (the address of its event-bus server) back in the cluster's map when it is missing.
+   * The members that saw it leave (frozen past failure detection, or cut off) removed it, and Vert.x's Hazelcast
+   * cluster manager does not write it again when the member comes back through a merge: every peer that then opens a
+   * new event-bus connection to it fails with "Not a member of the cluster", so it would receive no event until a
+   * restart. Asynchronous (the lookup runs on a worker): safe on an event loop.
+   */
+  static void reassertNodeInfo(HazelcastClusterManager manager) {
+    NodeInfo own = manager.getNodeInfo();
+    if (!manager.isActive() || own == null) {
+      return;
+    }
+    manager.getNodeInfo(manager.getNodeId(), (found, failure) -> {
+      if (failure == null && found != null || !manager.isActive()) {
+        return;
+      }
+      log.warn("this member's node info (its event-bus address) was missing from the cluster's map: putting it back "
+          + "(node {})", manager.getNodeId());
+      manager.setNodeInfo(own, (ok, e) -> {
+        if (e != null) {
+          log.warn("putting this member's node info back failed, retrying on the next check: {}", e.toString());
+        }
+      });
+    });
   }
 
   /** "epoll", or "nio" with the reason the native transport could not be used. */

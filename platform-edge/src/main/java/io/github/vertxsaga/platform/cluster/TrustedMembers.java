@@ -5,6 +5,7 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryMergedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.github.vertxsaga.platform.tls.MemberAttestation;
@@ -103,7 +104,10 @@ public final class TrustedMembers implements ClusterManager {
   /**
    * Puts this member's attestation back when it is missing or not its own: deleted or overwritten by another member,
    * or lost when Hazelcast merged the two halves of a split cluster and kept the other half's map. Without it the
-   * others would deliver nothing to this member again. Asynchronous: safe on an event loop.
+   * others would deliver nothing to this member again. Then reads the attestation of every member not trusted yet:
+   * an entry that came back through a merge arrives as a merge, not as an addition, and a listener's event may be
+   * lost while the halves rejoin; without this read such a member would stay untrusted for good. Asynchronous: safe
+   * on an event loop.
    */
   void reassert() {
     IMap<String, String> map = attestations;
@@ -119,6 +123,15 @@ public final class TrustedMembers implements ClusterManager {
         map.putAsync(self, entry);
       }
     });
+    for (String node : hazelcast.getNodes()) {
+      if (!node.equals(self) && !trusted.contains(node)) {
+        map.getAsync(node).thenAccept(text -> {
+          if (text != null) {
+            judge(node, text);
+          }
+        });
+      }
+    }
   }
 
   /**
@@ -219,9 +232,9 @@ public final class TrustedMembers implements ClusterManager {
     });
   }
 
-  /** Follows the attestations map: judges every entry written, forgets a removed one. */
+  /** Follows the attestations map: judges every entry written or merged back, forgets a removed one. */
   private final class Follower implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
-      EntryRemovedListener<String, String> {
+      EntryRemovedListener<String, String>, EntryMergedListener<String, String> {
     @Override
     public void entryAdded(EntryEvent<String, String> event) {
       judge(event.getKey(), event.getValue());
@@ -233,6 +246,11 @@ public final class TrustedMembers implements ClusterManager {
       if (event.getKey().equals(hazelcast.getNodeId())) {
         reassert();
       }
+    }
+
+    @Override
+    public void entryMerged(EntryEvent<String, String> event) {
+      judge(event.getKey(), event.getValue());
     }
 
     @Override

@@ -114,6 +114,30 @@ class MutualTlsClusterTest {
     assertThat(attestations.keySet()).containsExactly(order.nodeId());
   }
 
+  @Test
+  @DisplayName("puts a member's node info back when the others removed it, as after it came back from a freeze")
+  void lostNodeInfoIsPutBack() throws Exception {
+    String cluster = "tls-test-" + UUID.randomUUID();
+    int port = freePort();
+    ClusterNode order = join(cluster, port, "order-service", TestCertificates.settings("order-service"));
+    ClusterNode inventory = join(cluster, port, "inventory-service", TestCertificates.settings("inventory-service"));
+    // Vert.x's map of members' event-bus addresses: what a peer reads to open a new connection to a member.
+    var nodeInfo = order.clusterManager().getHazelcastInstance().getMap("__vertx.nodeInfo");
+    Eventually.until("inventory's node info is in the map", () -> nodeInfo.containsKey(inventory.nodeId()));
+
+    nodeInfo.remove(inventory.nodeId());
+    Eventually.until("inventory put its node info back", () -> nodeInfo.containsKey(inventory.nodeId()));
+    result(inventory.vertx().eventBus().<String>consumer(ADDRESS, message -> message.reply("applied")).completion());
+    Eventually.until("order-service delivers to inventory over a connection opened after the loss", () -> {
+      try {
+        return order.vertx().eventBus().<String>request(ADDRESS, "after", new DeliveryOptions().setSendTimeout(3_000))
+            .await(5, TimeUnit.SECONDS) != null;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+  }
+
   private ClusterNode join(String cluster, int port, String name, TlsSettings tls) throws Exception {
     ClusterSettings settings = new ClusterSettings(cluster, "127.0.0.1", port, List.of("127.0.0.1:" + port), tls);
     // A first member waits some seconds for seeds that are not there; on a busy machine a join takes longer still.
