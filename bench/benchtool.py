@@ -747,14 +747,28 @@ def cmd_saga(args):
         out.setdefault("paced", []).append(step)
         write_json(fragment(args.run_dir, f"saga-{args.database}"), out)
     if args.overload:
-        # Open loop above the peak: order-service refuses what its PENDING bound (ORDER_MAX_PENDING) does not admit,
-        # with 503 (wrk's non-2xx count), so what it accepts must still settle at about the peak's rate, with a
+        # The closed-loop peak is not what the saga settles when nothing waits for it: wrk's open loop lets the
+        # relays batch far more, so twice the closed peak may still be below capacity, refuse nothing and prove
+        # nothing. The capacity is measured first, open loop at three times the closed peak (completed/s within the
+        # step, the backlog growing throughout), and the overload is twice that.
+        waited, left = saga.wait_all_settled(args.settle_timeout)
+        probe_rate = max(1, round(3 * best["completed_per_s"]))
+        say(f"  open-loop capacity: offering {probe_rate} orders/s (3x the closed-loop peak)")
+        probe = saga.step(f"capacity{probe_rate}", args.paced_connections, args.duration, rate=probe_rate)
+        probe["refused"] = probe["errors"]["status"]
+        out["capacity"] = probe
+        capacity = max(best["completed_per_s"], probe["completed_per_s"])
+        out["capacity_per_s"] = capacity
+        write_json(fragment(args.run_dir, f"saga-{args.database}"), out)
+        # Open loop above the capacity: order-service refuses what its PENDING bound (ORDER_MAX_PENDING) does not
+        # admit, with 503 (wrk's non-2xx count), so what it accepts must still settle at about the capacity, with a
         # bounded wait. Twice a step's length: the backlog first has to grow to the bound before refusals start.
         waited, left = saga.wait_all_settled(args.settle_timeout)
-        rate = max(1, round(args.overload * best["completed_per_s"]))
-        say(f"  open loop at {args.overload:g}x the peak: {rate} orders/s")
+        rate = max(1, round(args.overload * capacity))
+        say(f"  open loop at {args.overload:g}x the capacity ({capacity:.0f}/s): {rate} orders/s")
         step = saga.step(f"overload{rate}", args.paced_connections, 2 * args.duration, rate=rate)
         step["overload_factor"] = args.overload
+        step["capacity_per_s"] = capacity
         step["refused"] = step["errors"]["status"]
         step["refused_per_s"] = round(step["refused"] / step["duration_s"], 1)
         step["backlog_before"] = {"waited_ms": waited, "unsettled": left}
