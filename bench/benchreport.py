@@ -166,11 +166,17 @@ def goals(doc):
     peak = pg.get("peak_step") or {}
     pgbench_runs = (doc.get("saga", {}).get("pgbench") or {}).get("runs") or [{}]
     bound = pgbench_runs[0].get("script_runs_per_s")
-    completed = peak.get("completed_per_s")
-    rows.append(("Saga completed orders/s on PostgreSQL vs the pgbench bound of its unbatched transactions", ">= 1.0x",
+    closed = peak.get("completed_per_s")
+    # The saga's throughput is what it settles while orders wait for it (the open-loop steps, whose backlog never
+    # empties); the closed loop's peak is bound by its clients' round trips (N in flight / the time an order takes).
+    open_loop = [st["completed_per_s"] for st in (pg.get("capacity"), pg.get("overload")) if st]
+    completed = max(open_loop) if open_loop else closed
+    rows.append(("Saga completed orders/s on PostgreSQL (open loop, backlogged) vs the pgbench bound of its unbatched "
+                 "transactions", ">= 1.0x",
                  ratio(completed, bound) if completed and bound else None, lambda v: v >= 1.0,
-                 lambda v: f"{v}x: {completed:.0f}/s with {peak.get('connections')} orders in flight, "
-                           f"pgbench {bound:.0f}/s"))
+                 lambda v: f"{v}x: {completed:.0f}/s against pgbench {bound:.0f}/s; closed loop "
+                           f"{closed:.0f}/s with {peak.get('connections')} orders in flight "
+                           f"({ratio(closed, bound)}x)"))
     third = next((p for p in pg.get("paced", []) if p.get("peak_fraction")), None)
     p99 = (third or {}).get("accepted_to_confirmed_ms", {}).get("p99")
     rows.append((f"Accepted-to-CONFIRMED p99 at a third of the peak ({(third or {}).get('target_rate')} orders/s, "
