@@ -52,11 +52,15 @@ public record DatabaseSettings(String url, String user, String password, int poo
    * statement goes through. So the server ends a session idle inside a transaction for 10 s (its client is gone or
    * frozen: the statements of one transaction here follow each other at once), a lock is waited for 10 s at most, as
    * H2's LOCK_TIMEOUT, and the client gives up a read after 15 s (longer than any statement or lock wait here) and
-   * the pool opens a fresh connection instead.
+   * the pool opens a fresh connection instead. A connection attempt made while the host is cut off waits for TCP's
+   * SYN retransmissions (1, 3, 7 s ...) up to the driver's 10 s: after the heal the service then had no database for
+   * up to that long, though the network was back. The attempt gives up after 2 s instead (a TCP connect within a
+   * deployment takes milliseconds), and the pool's next one goes out at once on a healed network.
    */
   public static final Map<String, String> POSTGRES_PROPERTIES = Map.of(
       "options", "-c idle_in_transaction_session_timeout=10000 -c lock_timeout=10000",
       "socketTimeout", "15",
+      "connectTimeout", "2",
       "tcpKeepAlive", "true");
 
   private static void appendIfMissing(StringBuilder url, String upper, String key, String value) {

@@ -93,19 +93,22 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     if (!credentials.enabled()) {
       return Vertx.builder().with(options).withTracer(tracing.vertxTracer()).withClusterManager(manager).buildClustered()
-          .map(vertx -> {
-            vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> reassertNodeInfo(manager));
+          .compose(vertx -> vertx.executeBlocking(() -> {
+            NodeInfo own = manager.getNodeInfo();
+            vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> reassertNodeInfo(manager, own));
             return new ClusterNode(logTransport(vertx), manager, credentials, tracing);
-          });
+          }));
     }
     TrustedMembers trusted = new TrustedMembers(manager, credentials.settings(), credentials.cas());
     return Vertx.builder().with(options).withTracer(tracing.vertxTracer()).withClusterManager(trusted).buildClustered()
         .compose(vertx -> vertx.executeBlocking(() -> {
           trusted.attest();
+          NodeInfo own = manager.getNodeInfo();
           vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> {
             trusted.reassert();
             trusted.reassertRegistrations();
-            reassertNodeInfo(manager);
+            trusted.refreshRegistrations();
+            reassertNodeInfo(manager, own);
           });
           return new ClusterNode(logTransport(vertx), manager, credentials, tracing);
         }).recover(e -> vertx.close().transform(closed -> Future.failedFuture(e))));
@@ -116,11 +119,12 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
    * The members that saw it leave (frozen past failure detection, or cut off) removed it, and Vert.x's Hazelcast
    * cluster manager does not write it again when the member comes back through a merge: every peer that then opens a
    * new event-bus connection to it fails with "Not a member of the cluster", so it would receive no event until a
-   * restart. Asynchronous (the lookup runs on a worker): safe on an event loop.
+   * restart. Asynchronous (the lookup runs on a worker): safe on an event loop. {@code own} is read once at start, on
+   * a worker: the cluster manager's {@code getNodeInfo()} is synchronized with its membership handling, which holds
+   * the lock through blocking cluster calls for as long as a partition lasts, and an event loop must not wait for it.
    */
-  static void reassertNodeInfo(HazelcastClusterManager manager) {
-    NodeInfo own = manager.getNodeInfo();
-    if (!manager.isActive() || own == null) {
+  static void reassertNodeInfo(HazelcastClusterManager manager, NodeInfo own) {
+    if (!manager.isActive()) {
       return;
     }
     manager.getNodeInfo(manager.getNodeId(), (found, failure) -> {

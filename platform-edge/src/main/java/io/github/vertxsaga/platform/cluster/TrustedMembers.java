@@ -166,6 +166,36 @@ public final class TrustedMembers implements ClusterManager {
     }));
   }
 
+  /**
+   * Reads again, for every address the event bus follows, who consumes it, and tells the event bus when that changed.
+   * When the halves of a split cluster merge, the consumers of the half that rejoins come back into the subscription
+   * map without an "added" event: the event bus would go on sending only to the members it knew, and a healed member
+   * would receive nothing until some other change made it look again (seconds to minutes). Asynchronous: safe on an
+   * event loop.
+   */
+  void refreshRegistrations() {
+    RegistrationListener listener = eventBus;
+    if (listener == null || !hazelcast.isActive()) {
+      return;
+    }
+    for (String address : List.copyOf(lastSeen.keySet())) {
+      if (!listener.wantsUpdatesFor(address)) {
+        continue;
+      }
+      hazelcast.getRegistrations(address, (found, failure) -> {
+        if (failure != null) {
+          return; // the cluster is busy (merging): the next check reads again
+        }
+        List<RegistrationInfo> before = lastSeen.put(address, found);
+        if (before == null || !Set.copyOf(before).equals(Set.copyOf(found))) {
+          log.info("the consumers of {} in the cluster's subscription map changed without an event ({} before, {} "
+              + "now): the event bus is told", address, before == null ? 0 : before.size(), found.size());
+          listener.registrationsUpdated(new RegistrationUpdateEvent(address, trustedOnly(found)));
+        }
+      });
+    }
+  }
+
   private void judge(String node, String text) {
     int split = text == null ? -1 : text.lastIndexOf('\n');
     boolean proves = split > 0
