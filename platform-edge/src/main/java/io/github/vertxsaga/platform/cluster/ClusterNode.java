@@ -10,6 +10,7 @@ import io.github.vertxsaga.platform.tls.NodeCredentials;
 import io.github.vertxsaga.platform.tracing.NodeTracing;
 import io.github.vertxsaga.platform.tracing.TracingSettings;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
@@ -21,6 +22,7 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,7 +97,12 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
       return Vertx.builder().with(options).withTracer(tracing.vertxTracer()).withClusterManager(manager).buildClustered()
           .compose(vertx -> vertx.executeBlocking(() -> {
             NodeInfo own = manager.getNodeInfo();
-            vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> reassertNodeInfo(manager, own));
+            AtomicBoolean checking = new AtomicBoolean();
+            vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> {
+              if (checking.compareAndSet(false, true)) {
+                reassertNodeInfo(manager, own).onComplete(done -> checking.set(false));
+              }
+            });
             return new ClusterNode(logTransport(vertx), manager, credentials, tracing);
           }));
     }
@@ -104,11 +111,15 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
         .compose(vertx -> vertx.executeBlocking(() -> {
           trusted.attest();
           NodeInfo own = manager.getNodeInfo();
+          // The lookups below run on workers: a check starts only once the one before it has had its answers, so
+          // a cluster that holds calls up (a partition, a merge) never has them pile up into the worker pool.
+          AtomicBoolean checking = new AtomicBoolean();
           vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> {
             trusted.reassert();
-            trusted.reassertRegistrations();
-            trusted.refreshRegistrations();
-            reassertNodeInfo(manager, own);
+            if (checking.compareAndSet(false, true)) {
+              Future.join(trusted.reassertRegistrations(), reassertNodeInfo(manager, own))
+                  .onComplete(done -> checking.set(false));
+            }
           });
           return new ClusterNode(logTransport(vertx), manager, credentials, tracing);
         }).recover(e -> vertx.close().transform(closed -> Future.failedFuture(e))));
@@ -123,11 +134,13 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
    * a worker: the cluster manager's {@code getNodeInfo()} is synchronized with its membership handling, which holds
    * the lock through blocking cluster calls for as long as a partition lasts, and an event loop must not wait for it.
    */
-  static void reassertNodeInfo(HazelcastClusterManager manager, NodeInfo own) {
+  static Future<Void> reassertNodeInfo(HazelcastClusterManager manager, NodeInfo own) {
     if (!manager.isActive()) {
-      return;
+      return Future.succeededFuture();
     }
+    Promise<Void> checked = Promise.promise();
     manager.getNodeInfo(manager.getNodeId(), (found, failure) -> {
+      checked.complete();
       if (failure == null && found != null || !manager.isActive()) {
         return;
       }
@@ -139,6 +152,7 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
         }
       });
     });
+    return checked.future();
   }
 
   /** "epoll", or "nio" with the reason the native transport could not be used. */

@@ -11,6 +11,8 @@ import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.github.vertxsaga.platform.tls.MemberAttestation;
 import io.github.vertxsaga.platform.tls.TlsSettings;
 import io.vertx.core.Completable;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Counter;
@@ -23,6 +25,7 @@ import io.vertx.core.spi.cluster.RegistrationListener;
 import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -139,61 +142,40 @@ public final class TrustedMembers implements ClusterManager {
    * Hazelcast cluster manager removes the consumers of members it sees leave, in the shared map: a member that was
    * dropped for a moment (frozen, or cut off while the others suspected it) removes the consumers of the members it
    * lost sight of, while it still reaches some of the map's partitions, and those members, never having left, never
-   * publish theirs again: no event would reach them until a restart. Asynchronous: safe on an event loop.
+   * publish theirs again: no event would reach them until a restart. Asynchronous: safe on an event loop; the future
+   * completes when every lookup has answered, so that a check waits for the one before it (a lookup runs on a worker,
+   * and one the cluster holds up must not be joined by another every 2 s until the worker pool is full).
    */
-  void reassertRegistrations() {
+  Future<Void> reassertRegistrations() {
     if (!hazelcast.isActive()) {
-      return;
+      return Future.succeededFuture();
     }
     String self = hazelcast.getNodeId();
-    own.forEach((address, registrations) -> hazelcast.getRegistrations(address, (inMap, failure) -> {
-      if (failure != null) {
-        return; // the cluster is busy (merging): the next check tries again
-      }
-      List<RegistrationInfo> missing;
-      synchronized (registrations) {
-        missing = registrations.stream().filter(r -> !inMap.contains(r)).toList();
-      }
-      if (!missing.isEmpty()) {
-        log.warn("{} of this member's consumers of {} were missing from the cluster's subscription map: "
-            + "registering them again (node {})", missing.size(), address, self);
-        missing.forEach(r -> hazelcast.addRegistration(address, r, (ok, e) -> {
-          if (e != null) {
-            log.warn("registering a consumer of {} again failed: {}", address, e.toString());
-          }
-        }));
-      }
-    }));
-  }
-
-  /**
-   * Reads again, for every address the event bus follows, who consumes it, and tells the event bus when that changed.
-   * When the halves of a split cluster merge, the consumers of the half that rejoins come back into the subscription
-   * map without an "added" event: the event bus would go on sending only to the members it knew, and a healed member
-   * would receive nothing until some other change made it look again (seconds to minutes). Asynchronous: safe on an
-   * event loop.
-   */
-  void refreshRegistrations() {
-    RegistrationListener listener = eventBus;
-    if (listener == null || !hazelcast.isActive()) {
-      return;
-    }
-    for (String address : List.copyOf(lastSeen.keySet())) {
-      if (!listener.wantsUpdatesFor(address)) {
-        continue;
-      }
-      hazelcast.getRegistrations(address, (found, failure) -> {
+    List<Future<Void>> lookups = new ArrayList<>();
+    own.forEach((address, registrations) -> {
+      Promise<Void> looked = Promise.promise();
+      lookups.add(looked.future());
+      hazelcast.getRegistrations(address, (inMap, failure) -> {
+        looked.complete();
         if (failure != null) {
-          return; // the cluster is busy (merging): the next check reads again
+          return; // the cluster is busy (merging): the next check tries again
         }
-        List<RegistrationInfo> before = lastSeen.put(address, found);
-        if (before == null || !Set.copyOf(before).equals(Set.copyOf(found))) {
-          log.info("the consumers of {} in the cluster's subscription map changed without an event ({} before, {} "
-              + "now): the event bus is told", address, before == null ? 0 : before.size(), found.size());
-          listener.registrationsUpdated(new RegistrationUpdateEvent(address, trustedOnly(found)));
+        List<RegistrationInfo> missing;
+        synchronized (registrations) {
+          missing = registrations.stream().filter(r -> !inMap.contains(r)).toList();
+        }
+        if (!missing.isEmpty()) {
+          log.warn("{} of this member's consumers of {} were missing from the cluster's subscription map: "
+              + "registering them again (node {})", missing.size(), address, self);
+          missing.forEach(r -> hazelcast.addRegistration(address, r, (ok, e) -> {
+            if (e != null) {
+              log.warn("registering a consumer of {} again failed: {}", address, e.toString());
+            }
+          }));
         }
       });
-    }
+    });
+    return Future.join(lookups).mapEmpty();
   }
 
   private void judge(String node, String text) {
