@@ -45,6 +45,8 @@ final class UpstreamDirectory {
   private volatile Map<String, List<Upstream>> snapshot = Map.of();
   private long started; // refreshes begun; guarded by this
   private long applied; // the newest refresh applied; guarded by this
+  private Future<Void> reading; // the read under way, if any; guarded by this
+  private boolean again; // a refresh was asked for while one ran; guarded by this
 
   UpstreamDirectory(Vertx vertx, GatewaySettings settings, Set<String> services) {
     this.vertx = vertx;
@@ -66,13 +68,33 @@ final class UpstreamDirectory {
     return refresh();
   }
 
+  /**
+   * Reads the records once at a time: a refresh asked for while one runs is made once after it, so an announcement is
+   * never missed, but a cluster that holds reads up (a frozen member owns some of the map's partitions) does not get
+   * one more every second and every announcement until the worker pool is full of them.
+   */
   synchronized Future<Void> refresh() {
+    if (reading != null) {
+      again = true;
+      return reading;
+    }
     long generation = ++started;
-    return discovery.getRecords(record -> HttpEndpoint.TYPE.equals(record.getType())
+    Future<Void> read = discovery.getRecords(record -> HttpEndpoint.TYPE.equals(record.getType())
             && services.contains(record.getName()) && record.getStatus() == io.vertx.servicediscovery.Status.UP)
         .onSuccess(records -> replace(generation, records))
         .onFailure(e -> log.warn("discovery refresh failed: {}", e.toString()))
         .mapEmpty();
+    reading = read;
+    read.onComplete(done -> readDone());
+    return read;
+  }
+
+  private synchronized void readDone() {
+    reading = null;
+    if (again) {
+      again = false;
+      refresh();
+    }
   }
 
   private synchronized void replace(long generation, List<Record> records) {

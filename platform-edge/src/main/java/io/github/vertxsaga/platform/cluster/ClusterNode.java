@@ -117,7 +117,7 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
           vertx.setPeriodic(ATTESTATION_CHECK_MS, id -> {
             trusted.reassert();
             if (checking.compareAndSet(false, true)) {
-              Future.join(trusted.reassertRegistrations(), reassertNodeInfo(manager, own))
+              Future.join(trusted.reassertRegistrations(), trusted.refreshRegistrations(), reassertNodeInfo(manager, own))
                   .onComplete(done -> checking.set(false));
             }
           });

@@ -178,6 +178,41 @@ public final class TrustedMembers implements ClusterManager {
     return Future.join(lookups).mapEmpty();
   }
 
+  /**
+   * Reads again, for every address the event bus follows, who consumes it, and tells the event bus when that changed.
+   * When the halves of a split cluster merge, the consumers of the half that rejoins come back into the subscription
+   * map without an "added" event: the event bus would go on sending only to the members it knew, and a healed member
+   * would receive nothing until some other change made it look again (seconds to minutes). Asynchronous: safe on an
+   * event loop; the future completes when every lookup has answered (see {@link #reassertRegistrations()}).
+   */
+  Future<Void> refreshRegistrations() {
+    RegistrationListener listener = eventBus;
+    if (listener == null || !hazelcast.isActive()) {
+      return Future.succeededFuture();
+    }
+    List<Future<Void>> lookups = new ArrayList<>();
+    for (String address : List.copyOf(lastSeen.keySet())) {
+      if (!listener.wantsUpdatesFor(address)) {
+        continue;
+      }
+      Promise<Void> looked = Promise.promise();
+      lookups.add(looked.future());
+      hazelcast.getRegistrations(address, (found, failure) -> {
+        looked.complete();
+        if (failure != null) {
+          return; // the cluster is busy (merging): the next check reads again
+        }
+        List<RegistrationInfo> before = lastSeen.put(address, found);
+        if (before == null || !Set.copyOf(before).equals(Set.copyOf(found))) {
+          log.info("the consumers of {} in the cluster's subscription map changed without an event ({} before, {} "
+              + "now): the event bus is told", address, before == null ? 0 : before.size(), found.size());
+          listener.registrationsUpdated(new RegistrationUpdateEvent(address, trustedOnly(found)));
+        }
+      });
+    }
+    return Future.join(lookups).mapEmpty();
+  }
+
   private void judge(String node, String text) {
     int split = text == null ? -1 : text.lastIndexOf('\n');
     boolean proves = split > 0

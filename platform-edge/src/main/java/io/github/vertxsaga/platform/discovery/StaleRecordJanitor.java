@@ -23,6 +23,8 @@ public final class StaleRecordJanitor extends VerticleBase {
   private final ClusterNode node;
   private final ServiceDiscovery discovery;
   private final long intervalMs;
+  private boolean sweeping; // guarded by this
+  private boolean again; // guarded by this
 
   public StaleRecordJanitor(ClusterNode node, ServiceDiscovery discovery, long intervalMs) {
     this.node = node;
@@ -42,13 +44,29 @@ public final class StaleRecordJanitor extends VerticleBase {
    * (a loaded or recovering cluster) could return the record of a node that joined after the members were read, and
    * remove the record of a live instance.
    */
-  void sweep() {
+  synchronized void sweep() {
+    // One sweep at a time, and one more after it when asked meanwhile (a member left): a cluster that holds reads up
+    // would otherwise gather one per tick and per departure on the worker pool.
+    if (sweeping) {
+      again = true;
+      return;
+    }
+    sweeping = true;
     discovery.getRecords(record -> true, true)
         .compose(records -> {
           Set<String> members = new HashSet<>(node.members());
           return unpublishAll(records.stream().filter(record -> isStale(record, members)).toList());
         })
-        .onFailure(e -> log.warn("discovery sweep failed: {}", e.toString()));
+        .onFailure(e -> log.warn("discovery sweep failed: {}", e.toString()))
+        .onComplete(done -> swept());
+  }
+
+  private synchronized void swept() {
+    sweeping = false;
+    if (again) {
+      again = false;
+      sweep();
+    }
   }
 
   private static boolean isStale(Record record, Set<String> members) {
