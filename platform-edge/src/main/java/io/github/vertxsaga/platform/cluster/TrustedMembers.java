@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -152,29 +153,21 @@ public final class TrustedMembers implements ClusterManager {
     }
     String self = hazelcast.getNodeId();
     List<Future<Void>> lookups = new ArrayList<>();
-    own.forEach((address, registrations) -> {
-      Promise<Void> looked = Promise.promise();
-      lookups.add(looked.future());
-      hazelcast.getRegistrations(address, (inMap, failure) -> {
-        looked.complete();
-        if (failure != null) {
-          return; // the cluster is busy (merging): the next check tries again
-        }
-        List<RegistrationInfo> missing;
-        synchronized (registrations) {
-          missing = registrations.stream().filter(r -> !inMap.contains(r)).toList();
-        }
-        if (!missing.isEmpty()) {
-          log.warn("{} of this member's consumers of {} were missing from the cluster's subscription map: "
-              + "registering them again (node {})", missing.size(), address, self);
-          missing.forEach(r -> hazelcast.addRegistration(address, r, (ok, e) -> {
-            if (e != null) {
-              log.warn("registering a consumer of {} again failed: {}", address, e.toString());
-            }
-          }));
-        }
-      });
-    });
+    own.forEach((address, registrations) -> lookups.add(lookUp(address, inMap -> {
+      List<RegistrationInfo> missing;
+      synchronized (registrations) {
+        missing = registrations.stream().filter(r -> !inMap.contains(r)).toList();
+      }
+      if (!missing.isEmpty()) {
+        log.warn("{} of this member's consumers of {} were missing from the cluster's subscription map: "
+            + "registering them again (node {})", missing.size(), address, self);
+        missing.forEach(r -> hazelcast.addRegistration(address, r, (ok, e) -> {
+          if (e != null) {
+            log.warn("registering a consumer of {} again failed: {}", address, e.toString());
+          }
+        }));
+      }
+    })));
     return Future.join(lookups).mapEmpty();
   }
 
@@ -195,22 +188,31 @@ public final class TrustedMembers implements ClusterManager {
       if (!listener.wantsUpdatesFor(address)) {
         continue;
       }
-      Promise<Void> looked = Promise.promise();
-      lookups.add(looked.future());
-      hazelcast.getRegistrations(address, (found, failure) -> {
-        looked.complete();
-        if (failure != null) {
-          return; // the cluster is busy (merging): the next check reads again
-        }
+      lookups.add(lookUp(address, found -> {
         List<RegistrationInfo> before = lastSeen.put(address, found);
         if (before == null || !Set.copyOf(before).equals(Set.copyOf(found))) {
           log.info("the consumers of {} in the cluster's subscription map changed without an event ({} before, {} "
               + "now): the event bus is told", address, before == null ? 0 : before.size(), found.size());
           listener.registrationsUpdated(new RegistrationUpdateEvent(address, trustedOnly(found)));
         }
-      });
+      }));
     }
     return Future.join(lookups).mapEmpty();
+  }
+
+  /**
+   * Looks up who consumes {@code address} in the cluster's map and gives them to {@code then}; a failed lookup (the
+   * cluster is busy merging) is left to the next check. The future completes when the lookup has answered, either way.
+   */
+  private Future<Void> lookUp(String address, Consumer<List<RegistrationInfo>> then) {
+    Promise<Void> looked = Promise.promise();
+    hazelcast.getRegistrations(address, (found, failure) -> {
+      looked.complete();
+      if (failure == null) {
+        then.accept(found);
+      }
+    });
+    return looked.future();
   }
 
   private void judge(String node, String text) {

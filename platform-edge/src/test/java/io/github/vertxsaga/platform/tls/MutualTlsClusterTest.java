@@ -85,13 +85,7 @@ class MutualTlsClusterTest {
     var attestations = order.clusterManager().getHazelcastInstance().<String, String>getMap(TrustedMembers.ATTESTATIONS);
     attestations.remove(inventory.nodeId());
     Eventually.until("inventory's attestation is back", () -> attestations.containsKey(inventory.nodeId()));
-    Eventually.until("order-service delivers to inventory again", () -> {
-      try {
-        return order.vertx().eventBus().<String>request(ADDRESS, "after", quick).await(5, TimeUnit.SECONDS) != null;
-      } catch (Exception e) {
-        return false;
-      }
-    });
+    Eventually.until("order-service delivers to inventory again", () -> answered(order));
     assertThat(applied.get()).isGreaterThanOrEqualTo(21);
   }
 
@@ -128,14 +122,18 @@ class MutualTlsClusterTest {
     nodeInfo.remove(inventory.nodeId());
     Eventually.until("inventory put its node info back", () -> nodeInfo.containsKey(inventory.nodeId()));
     result(inventory.vertx().eventBus().<String>consumer(ADDRESS, message -> message.reply("applied")).completion());
-    Eventually.until("order-service delivers to inventory over a connection opened after the loss", () -> {
-      try {
-        return order.vertx().eventBus().<String>request(ADDRESS, "after", new DeliveryOptions().setSendTimeout(3_000))
-            .await(5, TimeUnit.SECONDS) != null;
-      } catch (Exception e) {
-        return false;
-      }
-    });
+    Eventually.until("order-service delivers to inventory over a connection opened after the loss",
+        () -> answered(order));
+  }
+
+  /** Whether a request from {@code sender} to the consumers of {@link #ADDRESS} got an answer within seconds. */
+  private static boolean answered(ClusterNode sender) {
+    try {
+      return sender.vertx().eventBus().<String>request(ADDRESS, "after", new DeliveryOptions().setSendTimeout(3_000))
+          .await(5, TimeUnit.SECONDS) != null;
+    } catch (Exception e) {
+      return false;
+    }
   }
 
   private ClusterNode join(String cluster, int port, String name, TlsSettings tls) throws Exception {
