@@ -45,8 +45,9 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
 
   static final int PORT_RANGE = 20;
   /**
-   * How often a member checks that its attestation and its event-bus consumers are still in the cluster's maps (a
-   * merge, or a member that lost sight of it for a moment, may drop them).
+   * How often a member checks that its attestation, its event-bus consumers and its node info are still in the
+   * cluster's maps (a merge, or a member that lost sight of it for a moment, may drop them), and reads again who
+   * consumes each address its event bus sends to.
    */
   static final long ATTESTATION_CHECK_MS = 2_000;
   /** How long a node joining through DNS looks for peers before it starts alone; it stops at the first found. */
