@@ -57,6 +57,14 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
   /** How long a remote Hazelcast operation may go without an answer or a heartbeat before it is retried. */
   static final long CALL_TIMEOUT_MS = 5_000;
   /**
+   * How long the master waits for one partition migration before it counts it failed (Hazelcast: 300 s). The
+   * cluster's maps hold kilobytes, so a migration takes milliseconds; but one whose member was dropped in the middle of
+   * it (a member suspected while the partitions of a frozen one were moving) waited out the whole default, and the
+   * master repaired nothing until then: for five minutes the partitions that member had owned stayed assigned to it,
+   * and every read of the subscription and discovery maps that fell in them failed with "Not Member!" over and over.
+   */
+  static final int MIGRATION_TIMEOUT_SECONDS = 10;
+  /**
    * How often the event bus pings each peer it holds a connection to, and how long it waits for the pong before it
    * closes the connection (Vert.x: 20 s and 20 s). Nothing else closes it: Vert.x keeps a connection to a peer that
    * Hazelcast dropped and took back after a partition, and messages written to it after the heal vanish until the
@@ -190,6 +198,7 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
     // heartbeat. At the default 60 s a gateway's discovery reads, and the event bus's subscription lookups, hung for
     // most of a minute after the merge that followed a frozen member's return; a running operation still heartbeats.
     config.setProperty("hazelcast.operation.call.timeout.millis", String.valueOf(CALL_TIMEOUT_MS));
+    config.setProperty("hazelcast.partition.migration.timeout", String.valueOf(MIGRATION_TIMEOUT_SECONDS));
     config.setProperty("hazelcast.socket.bind.any", "false");
     config.setProperty("hazelcast.local.localAddress", address);
 

@@ -79,6 +79,15 @@ class ClusterJoinConfigTest {
   }
 
   @Test
+  @DisplayName("bounds a partition migration at 10 s, so a member dropped in the middle of one holds up the repair of "
+      + "the partition table for seconds, not Hazelcast's 5 minutes")
+  void boundsPartitionMigrations() {
+    Config config = ClusterNode.hazelcastConfig(settings(Map.of()), ADDRESS);
+
+    assertThat(config.getProperty("hazelcast.partition.migration.timeout")).isEqualTo("10");
+  }
+
+  @Test
   @DisplayName("refuses kubernetes-dns without CLUSTER_KUBERNETES_SERVICE_DNS, naming the variable")
   void kubernetesDnsNeedsTheServiceName() {
     assertThatThrownBy(() -> settings(Map.of("CLUSTER_JOIN", "kubernetes-dns")))
