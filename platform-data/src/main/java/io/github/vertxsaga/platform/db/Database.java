@@ -2,6 +2,7 @@ package io.github.vertxsaga.platform.db;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.github.vertxsaga.platform.http.Problems;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -45,7 +46,11 @@ public final class Database implements AutoCloseable {
     config.setPassword(settings.password());
     config.setMaximumPoolSize(settings.poolSize());
     config.setMinimumIdle(Math.min(2, settings.poolSize()));
-    config.setConnectionTimeout(5_000);
+    // The workers are as many as the connections, so a caller waits for a connection only while the pool has none
+    // (the database is down, or just back): it is answered "unavailable" (a 503, an event sent again) after 2 s
+    // rather than HikariCP's 30 s, inside the relay's acknowledgement time-out. (How soon the pool connects again
+    // after failed attempts is HikariCP's own: a backoff that doubles up to 5 s, which no setting changes.)
+    config.setConnectionTimeout(2_000);
     config.setValidationTimeout(2_000);
     if (!settings.isH2()) {
       DatabaseSettings.POSTGRES_PROPERTIES.forEach(config::addDataSourceProperty);
@@ -91,13 +96,18 @@ public final class Database implements AutoCloseable {
   public <T> Future<T> inTransaction(SqlWork<T> work) {
     return workers.executeBlocking(() -> {
       try (Connection connection = dataSource.getConnection()) {
-        connection.setAutoCommit(false);
         try {
-          T result = work.apply(connection);
-          connection.commit();
-          return result;
+          connection.setAutoCommit(false);
+          try {
+            T result = work.apply(connection);
+            connection.commit();
+            return result;
+          } catch (Throwable e) {
+            rollbackQuietly(connection, e);
+            throw e;
+          }
         } catch (Throwable e) {
-          rollbackQuietly(connection, e);
+          evictIfBroken(connection, e);
           throw e;
         }
       }
@@ -108,20 +118,38 @@ public final class Database implements AutoCloseable {
   public <T> Future<T> read(SqlWork<T> work) {
     return workers.executeBlocking(() -> {
       try (Connection connection = dataSource.getConnection()) {
-        connection.setReadOnly(true);
-        T result;
         try {
-          result = work.apply(connection);
+          connection.setReadOnly(true);
+          T result;
+          try {
+            result = work.apply(connection);
+          } catch (Throwable e) {
+            // The connection may be gone (the server restarted): resetting it then fails too, and must not replace
+            // the failure that says why (the pool resets a connection's read-only flag when it takes it back anyway).
+            resetQuietly(connection, e);
+            throw e;
+          }
+          connection.setReadOnly(false);
+          return result;
         } catch (Throwable e) {
-          // The connection may be gone (the server restarted): resetting it then fails too, and must not replace
-          // the failure that says why (the pool resets a connection's read-only flag when it takes it back anyway).
-          resetQuietly(connection, e);
+          evictIfBroken(connection, e);
           throw e;
         }
-        connection.setReadOnly(false);
-        return result;
       }
     }, false);
+  }
+
+  /**
+   * HikariCP retires a connection that failed with a connection error of SQL state class 08 (what PostgreSQL's
+   * driver reports), but not one that failed with H2's "connection broken" or "database closed": handed out again
+   * within half a second of its last use it is not even validated, so a service on an H2 server that came back kept
+   * failing on its dead connections for as long as it kept trying. A connection that failed because the database
+   * could not be reached is retired here, whatever the database.
+   */
+  private void evictIfBroken(Connection connection, Throwable failure) {
+    if (Problems.isDatabaseUnavailable(failure)) {
+      dataSource.evictConnection(connection);
+    }
   }
 
   private static void resetQuietly(Connection connection, Throwable cause) {

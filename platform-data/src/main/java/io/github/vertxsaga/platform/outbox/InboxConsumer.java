@@ -7,6 +7,7 @@ import io.github.vertxsaga.events.EventOutcome;
 import io.github.vertxsaga.events.EventPayload;
 import io.github.vertxsaga.events.EventType;
 import io.github.vertxsaga.events.Payloads;
+import io.github.vertxsaga.platform.http.Problems;
 import io.github.vertxsaga.platform.tracing.W3cTraceContext;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -36,8 +37,11 @@ import org.slf4j.LoggerFactory;
  * commit), the events are applied one per transaction. That is chosen over a savepoint per event because a
  * savepoint costs two more statements for every event of every batch, while the replay costs only when an event
  * fails, and because the events a rolled-back handler emitted would otherwise have to be taken back out of the
- * transaction by hand. Single envelopes on the address itself, what a relay of an earlier version sends, are handled
- * as batches of one.
+ * transaction by hand. When the database cannot be reached (a pool time-out, a connection that broke), nothing is
+ * replayed: every event not yet answered is answered {@code unavailable} at once, which the relay does not count
+ * towards parking and sends again after its backoff, instead of each event of the batch waiting out the pool in turn
+ * long after the relay gave up on the answer. Single envelopes on the address itself, what a relay of an earlier
+ * version sends, are handled as batches of one.
  *
  * <p>Handling is a span whose parent is the envelope's {@code traceparent}, the delivery that brought it; the events
  * its transaction emits are written in that trace, so one order's saga is one trace across the services, batch or not.
@@ -166,6 +170,10 @@ public final class InboxConsumer extends VerticleBase {
       }
       return null;
     }).recover(failure -> {
+      if (Problems.isDatabaseUnavailable(failure)) {
+        batch.forEach(event -> unavailable(event, failure));
+        return Future.succeededFuture();
+      }
       int culprit = applying[0];
       if (culprit < 0) {
         log.warn("a batch of {} events failed as one transaction in {}, applying them one by one: {}",
@@ -207,6 +215,9 @@ public final class InboxConsumer extends VerticleBase {
     }).transform(ar -> {
       if (ar.succeeded()) {
         handled(event, ar.result());
+      } else if (Problems.isDatabaseUnavailable(ar.cause())) {
+        batch.subList(index, batch.size()).forEach(rest -> unavailable(rest, ar.cause()));
+        return Future.succeededFuture();
       } else {
         failed(event, ar.cause());
         stopped.add(event.envelope.subject());
@@ -241,6 +252,19 @@ public final class InboxConsumer extends VerticleBase {
     EventObservations.observe(vertx, consumerName, EventObservations.FAILED, envelope, cause.toString());
     event.failureCode = 500;
     event.end(EventOutcome.failed(envelope.id(), cause.toString()));
+  }
+
+  /** Not applied, not refused: the database could not be reached, and the relay sends it again. */
+  private void unavailable(Event event, Throwable cause) {
+    EventEnvelope envelope = event.envelope;
+    OutboxSpans.within(event.span, () -> events.warn("not handled {} by={}: database unavailable, to be sent again: {}",
+        envelope.logLine(), consumerName, cause.toString()));
+    event.span.recordException(cause);
+    event.span.setStatus(StatusCode.ERROR, "database unavailable");
+    EventObservations.observe(vertx, consumerName, EventObservations.FAILED, envelope,
+        "database unavailable: " + cause);
+    event.failureCode = EventOutcome.UNAVAILABLE_CODE;
+    event.end(EventOutcome.unavailable(envelope.id(), cause.toString()));
   }
 
   /** Not applied, not refused: an earlier event of its order failed, and it must wait for that one. */

@@ -209,7 +209,11 @@ public final class OutboxRelay extends VerticleBase {
         });
   }
 
-  /** Acknowledged: delivered; failed: counted, and its aggregate stops; skipped: its aggregate stops, nothing counted. */
+  /**
+   * Acknowledged: delivered; failed: counted, and its aggregate stops; unavailable (the consumer's database could not
+   * be reached): its aggregate stops and it goes again after the backoff, not counted; skipped: its aggregate stops,
+   * nothing recorded.
+   */
   private void settle(Attempt attempt, EventOutcome answer, Set<String> stopped, Outcome outcome) {
     if (answer.acknowledged()) {
       outcome.delivered.add(attempt.row.id());
@@ -221,6 +225,10 @@ public final class OutboxRelay extends VerticleBase {
     } else if (EventOutcome.FAILED.equals(answer.outcome())) {
       stopped.add(attempt.row.aggregateId());
       failed(attempt, new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 500, answer.error()), outcome);
+    } else if (EventOutcome.UNAVAILABLE.equals(answer.outcome())) {
+      stopped.add(attempt.row.aggregateId());
+      failed(attempt, new ReplyException(ReplyFailure.RECIPIENT_FAILURE, EventOutcome.UNAVAILABLE_CODE,
+          "consumer's database unavailable: " + answer.error()), outcome);
     } else {
       stopped.add(attempt.row.aggregateId());
       attempt.span.setAttribute(OutboxSpans.OUTCOME, EventOutcome.SKIPPED);
@@ -306,14 +314,16 @@ public final class OutboxRelay extends VerticleBase {
 
   /**
    * A consumer that answered with a failure counts towards parking the event; a consumer that is down or slow
-   * (no handler, timeout) does not, so events wait for a stopped service instead of being dead-lettered. Returns
+   * (no handler, timeout) or whose database is (it answers {@code unavailable}) does not, so events wait for a stopped
+   * service or database instead of being dead-lettered. Returns
    * the log line to write once this is committed.
    */
   private Runnable recordFailure(java.sql.Connection c, long token, Failed failed, long now)
       throws java.sql.SQLException {
     OutboxRow row = failed.row;
     boolean consumerFailed = failed.cause instanceof ReplyException reply
-        && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE;
+        && reply.failureType() == ReplyFailure.RECIPIENT_FAILURE
+        && reply.failureCode() != EventOutcome.UNAVAILABLE_CODE;
     int attempts = row.attempts() + 1;
     int failures = row.failures() + (consumerFailed ? 1 : 0);
     String error = failed.cause.getMessage() == null ? failed.cause.toString() : failed.cause.getMessage();

@@ -16,7 +16,12 @@ public final class Problems {
   public static final String CONTENT_TYPE = "application/problem+json";
   public static final String REQUEST_ID = "X-Request-Id";
   private static final Logger log = LoggerFactory.getLogger(Problems.class);
-  private static final java.util.Set<String> SERVER_GOING_AWAY = java.util.Set.of("57P01", "57P02", "57P03");
+  /**
+   * PostgreSQL's admin shutdown, crash shutdown and cannot connect now; H2's broken connection to its server, and its
+   * database closed (the server stopping, or this JVM shutting down).
+   */
+  private static final java.util.Set<String> SERVER_GOING_AWAY =
+      java.util.Set.of("57P01", "57P02", "57P03", "90067", "90121");
 
   private Problems() {
   }
@@ -82,10 +87,11 @@ public final class Problems {
 
   /**
    * Connection failures (SQL state class 08), a server shutting down, restarting or not yet accepting connections
-   * (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now) and pool time-outs mean "try again", not
-   * "bug".
+   * (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), a broken connection to an H2 server
+   * or its database closed (90067, 90121) and pool time-outs mean "try again", not "bug": a request gets 503, an
+   * event is answered {@code unavailable} and sent again.
    */
-  static boolean isDatabaseUnavailable(Throwable failure) {
+  public static boolean isDatabaseUnavailable(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SQLTransientConnectionException) {
         return true;

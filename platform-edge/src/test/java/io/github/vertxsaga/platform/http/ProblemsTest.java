@@ -18,6 +18,8 @@ class ProblemsTest {
       "57P01, true",  // terminating connection due to administrator command (server restart)
       "57P02, true",  // crash shutdown
       "57P03, true",  // the database system is starting up
+      "90067, true",  // H2: the connection to its server is broken
+      "90121, true",  // H2: the database is closed (its server stopped, or the JVM is shutting down)
       "57P04, false", // database dropped: not coming back
       "23505, false", // unique violation: a real answer
       "40001, false"})
