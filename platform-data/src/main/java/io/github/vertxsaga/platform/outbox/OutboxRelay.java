@@ -315,8 +315,7 @@ public final class OutboxRelay extends VerticleBase {
   /**
    * A consumer that answered with a failure counts towards parking the event; a consumer that is down or slow
    * (no handler, timeout) or whose database is (it answers {@code unavailable}) does not, so events wait for a stopped
-   * service or database instead of being dead-lettered. Returns
-   * the log line to write once this is committed.
+   * service or database instead of being dead-lettered. Returns the log line to write once this is committed.
    */
   private Runnable recordFailure(java.sql.Connection c, long token, Failed failed, long now)
       throws java.sql.SQLException {

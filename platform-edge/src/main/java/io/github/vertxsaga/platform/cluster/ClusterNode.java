@@ -72,6 +72,13 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
    */
   static final long EVENTBUS_PING_MS = 1_000;
   static final long EVENTBUS_PING_REPLY_MS = 3_000;
+  /**
+   * How long the event bus tries to open a connection to a peer (Vert.x: 60 s). Every message to that peer waits in
+   * the connection's queue meanwhile. One begun while the peer's host was cut off sat out TCP's SYN retransmissions
+   * (1, 3, 7, 15, 31 s ...) and held every message to that peer, those sent after the heal too, for up to ten seconds
+   * after it; a connect within a deployment takes milliseconds, and a failed one is tried again at the next message.
+   */
+  static final int EVENTBUS_CONNECT_TIMEOUT_MS = 2_000;
   private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
 
   /** A node whose spans are not kept (tests' observers and intruders). */
@@ -228,7 +235,8 @@ public record ClusterNode(Vertx vertx, HazelcastClusterManager clusterManager, N
   static EventBusOptions eventBusOptions(ClusterSettings settings, String address) {
     return new EventBusOptions().setHost(address).setClusterPublicHost(address).setPort(settings.eventBusPort())
         .setClusterPingInterval(EVENTBUS_PING_MS)
-        .setClusterPingReplyInterval(EVENTBUS_PING_REPLY_MS);
+        .setClusterPingReplyInterval(EVENTBUS_PING_REPLY_MS)
+        .setConnectTimeout(EVENTBUS_CONNECT_TIMEOUT_MS);
   }
 
   public String nodeId() {

@@ -132,6 +132,14 @@ class ClusterJoinConfigTest {
   }
 
   @Test
+  @DisplayName("gives up an event-bus connection attempt after 2 s, not Vert.x's 60 s, so messages do not queue behind "
+      + "one begun while the peer was cut off")
+  void eventBusConnectTimeout() {
+    var options = ClusterNode.eventBusOptions(settings(Map.of()), ADDRESS);
+    assertThat(options.getConnectTimeout()).isEqualTo(2_000);
+  }
+
+  @Test
   @DisplayName("keeps the tcp join and a free event-bus port for settings made in code with a member list")
   void codeMadeSettings() {
     ClusterSettings settings = new ClusterSettings("c", "127.0.0.1", 5701, List.of("127.0.0.1"), TlsSettings.OFF);
