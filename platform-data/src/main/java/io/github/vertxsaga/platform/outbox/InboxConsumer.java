@@ -216,7 +216,15 @@ public final class InboxConsumer extends VerticleBase {
       if (ar.succeeded()) {
         handled(event, ar.result());
       } else if (Problems.isDatabaseUnavailable(ar.cause())) {
-        batch.subList(index, batch.size()).forEach(rest -> unavailable(rest, ar.cause()));
+        // The rest is not tried: each would wait out the pool in turn. Events of an order stopped earlier in the
+        // batch stay skipped, as they would have been.
+        for (Event rest : batch.subList(index, batch.size())) {
+          if (stopped.contains(rest.envelope.subject())) {
+            skip(rest);
+          } else {
+            unavailable(rest, ar.cause());
+          }
+        }
         return Future.succeededFuture();
       } else {
         failed(event, ar.cause());
