@@ -139,7 +139,7 @@ class RelayLeaseIT {
       long frozenAt;
       Lease after;
       // Stock rows held: the holder has OrderPlaced events out, unacknowledged, when it freezes.
-      try (StockLocks stall = StockLocks.take(topology.inventoryDatabase().orElseThrow(), skus)) {
+      try (RowLocks stall = RowLocks.take(topology.inventoryDatabase().orElseThrow(), skus)) {
         Eventually.until("the holder has events out (20 orders pending)", Duration.ofSeconds(30),
             () -> pending(shop) >= 20);
         frozenAt = System.currentTimeMillis();
@@ -293,44 +293,5 @@ class RelayLeaseIT {
   /** Redeliveries inventory-service's inboxes acknowledged as duplicates so far, over every instance. */
   private static long duplicates() {
     return topology.logLines(Service.INVENTORY).stream().filter(line -> line.contains("outcome=duplicate")).count();
-  }
-
-  /**
-   * The stock rows of some SKUs locked by a transaction of the test's own, so that inventory-service's reservations
-   * of them wait mid-transaction, unacknowledged, until it is closed. Only to create the fault.
-   */
-  private static final class StockLocks implements AutoCloseable {
-    private final Connection connection;
-
-    private StockLocks(Connection connection) {
-      this.connection = connection;
-    }
-
-    static StockLocks take(DatabaseSettings db, List<String> skus) {
-      try {
-        Connection connection = DriverManager.getConnection(db.url(), db.user(), db.password());
-        connection.setAutoCommit(false);
-        String marks = String.join(",", skus.stream().map(sku -> "?").toList());
-        try (PreparedStatement lock = connection.prepareStatement(
-            "SELECT sku FROM inventory_items WHERE sku IN (" + marks + ") FOR UPDATE")) {
-          for (int i = 0; i < skus.size(); i++) {
-            lock.setString(i + 1, skus.get(i));
-          }
-          lock.executeQuery().close();
-        }
-        return new StockLocks(connection);
-      } catch (SQLException e) {
-        throw new IllegalStateException("cannot lock the stock rows of " + skus + ": " + e, e);
-      }
-    }
-
-    @Override
-    public void close() {
-      try (Connection held = connection) {
-        held.rollback();
-      } catch (SQLException e) {
-        throw new IllegalStateException("cannot release the stock rows: " + e, e);
-      }
-    }
   }
 }
