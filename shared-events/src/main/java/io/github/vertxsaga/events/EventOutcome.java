@@ -22,8 +22,8 @@ public record EventOutcome(String id, String outcome, String error) {
   public static final String SKIPPED = "skipped";
   public static final String UNAVAILABLE = "unavailable";
   /**
-   * The failure code a consumer answers a single envelope (not a batch) with when its database could not be reached,
-   * so that a relay does not count it towards parking the event.
+   * The failure code a consumer answers a single envelope (not a batch) with when its database could not be reached
+   * or its transaction lost to a concurrent one, so that a relay does not count it towards parking the event.
    */
   public static final int UNAVAILABLE_CODE = 503;
 

@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * transaction by hand. When the database cannot be reached (a pool time-out, a connection that broke), nothing is
  * replayed: every event not yet answered is answered {@code unavailable} at once, which the relay does not count
  * towards parking and sends again after its backoff, instead of each event of the batch waiting out the pool in turn
- * long after the relay gave up on the answer. Single envelopes on the address itself, what a relay of an earlier
+ * long after the relay gave up on the answer. A transaction that lost to a concurrent one (a deadlock victim, a
+ * serialization failure, a lock wait timed out) blames no event either: the batch is applied one per transaction, and
+ * an event that loses even alone is answered {@code unavailable} too. Single envelopes on the address itself, what a relay of an earlier
  * version sends, are handled as batches of one.
  *
  * <p>Handling is a span whose parent is the envelope's {@code traceparent}, the delivery that brought it; the events
@@ -50,6 +52,8 @@ public final class InboxConsumer extends VerticleBase {
   public static final String APPLIED = EventOutcome.APPLIED;
   public static final String DUPLICATE = EventOutcome.DUPLICATE;
   public static final String IGNORED = EventOutcome.IGNORED;
+  private static final String DATABASE_UNAVAILABLE = "database unavailable";
+  private static final String TRANSACTION_CONFLICT = "transaction conflict";
 
   private static final Logger log = LoggerFactory.getLogger(InboxConsumer.class);
   private static final Logger events = LoggerFactory.getLogger("events");
@@ -171,11 +175,13 @@ public final class InboxConsumer extends VerticleBase {
       return null;
     }).recover(failure -> {
       if (Problems.isDatabaseUnavailable(failure)) {
-        batch.forEach(event -> unavailable(event, failure));
+        batch.forEach(event -> unavailable(event, DATABASE_UNAVAILABLE, failure));
         return Future.succeededFuture();
       }
       int culprit = applying[0];
-      if (culprit < 0) {
+      // A batch holds the rows of several orders and can deadlock with another instance's batch: the event whose
+      // handler was running then is no culprit, and each event gets a short transaction of its own.
+      if (culprit < 0 || Problems.isTransactionConflict(failure)) {
         log.warn("a batch of {} events failed as one transaction in {}, applying them one by one: {}",
             batch.size(), consumerName, failure.toString());
         return applyOneByOne(batch, 0, stopped);
@@ -222,10 +228,14 @@ public final class InboxConsumer extends VerticleBase {
           if (stopped.contains(rest.envelope.subject())) {
             skip(rest);
           } else {
-            unavailable(rest, ar.cause());
+            unavailable(rest, DATABASE_UNAVAILABLE, ar.cause());
           }
         }
         return Future.succeededFuture();
+      } else if (Problems.isTransactionConflict(ar.cause())) {
+        // Lost to a concurrent transaction even alone: sent again, not counted; its order's later events wait for it.
+        unavailable(event, TRANSACTION_CONFLICT, ar.cause());
+        stopped.add(event.envelope.subject());
       } else {
         failed(event, ar.cause());
         stopped.add(event.envelope.subject());
@@ -262,17 +272,19 @@ public final class InboxConsumer extends VerticleBase {
     event.end(EventOutcome.failed(envelope.id(), cause.toString()));
   }
 
-  /** Not applied, not refused: the database could not be reached, and the relay sends it again. */
-  private void unavailable(Event event, Throwable cause) {
+  /**
+   * Not applied, not refused: the database could not be reached, or the transaction lost to a concurrent one; the
+   * relay sends it again and does not count it.
+   */
+  private void unavailable(Event event, String reason, Throwable cause) {
     EventEnvelope envelope = event.envelope;
-    OutboxSpans.within(event.span, () -> events.warn("not handled {} by={}: database unavailable, to be sent again: {}",
-        envelope.logLine(), consumerName, cause.toString()));
+    OutboxSpans.within(event.span, () -> events.warn("not handled {} by={}: {}, to be sent again: {}",
+        envelope.logLine(), consumerName, reason, cause.toString()));
     event.span.recordException(cause);
-    event.span.setStatus(StatusCode.ERROR, "database unavailable");
-    EventObservations.observe(vertx, consumerName, EventObservations.FAILED, envelope,
-        "database unavailable: " + cause);
+    event.span.setStatus(StatusCode.ERROR, reason);
+    EventObservations.observe(vertx, consumerName, EventObservations.FAILED, envelope, reason + ": " + cause);
     event.failureCode = EventOutcome.UNAVAILABLE_CODE;
-    event.end(EventOutcome.unavailable(envelope.id(), cause.toString()));
+    event.end(EventOutcome.unavailable(envelope.id(), reason + ": " + cause));
   }
 
   /** Not applied, not refused: an earlier event of its order failed, and it must wait for that one. */

@@ -22,6 +22,11 @@ public final class Problems {
    */
   private static final java.util.Set<String> SERVER_GOING_AWAY =
       java.util.Set.of("57P01", "57P02", "57P03", "90067", "90121");
+  /**
+   * A transaction ended because of concurrent ones: serialization failure or deadlock victim (40001, which H2 also
+   * gives its deadlocks; 40P01 PostgreSQL's deadlock), a lock not granted in time (55P03 PostgreSQL, HYT00 H2).
+   */
+  private static final java.util.Set<String> CONFLICT = java.util.Set.of("40001", "40P01", "55P03", "HYT00");
 
   private Problems() {
   }
@@ -67,6 +72,11 @@ public final class Problems {
       detail = "the database is unavailable; retry shortly";
       log.warn("request {} {} failed: database unavailable: {}", ctx.request().method(), ctx.request().path(),
           failure.toString());
+    } else if (isTransactionConflict(failure)) {
+      status = 503;
+      detail = "the request met a concurrent update of the same data and was rolled back; retry it";
+      log.warn("request {} {} failed: transaction conflict: {}", ctx.request().method(), ctx.request().path(),
+          failure.toString());
     } else {
       status = 500;
       detail = "internal error; see the service log for request id " + ctx.request().getHeader(REQUEST_ID);
@@ -98,6 +108,19 @@ public final class Problems {
       }
       if (t instanceof SQLException sql && sql.getSQLState() != null
           && (sql.getSQLState().startsWith("08") || SERVER_GOING_AWAY.contains(sql.getSQLState()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The transaction lost to a concurrent one (a deadlock victim, a serialization failure, a lock wait timed out): no
+   * fault of what it was doing, and the same work succeeds when tried again.
+   */
+  public static boolean isTransactionConflict(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && sql.getSQLState() != null && CONFLICT.contains(sql.getSQLState())) {
         return true;
       }
     }

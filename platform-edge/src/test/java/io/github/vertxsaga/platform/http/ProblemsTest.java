@@ -36,4 +36,19 @@ class ProblemsTest {
     assertThat(Problems.isDatabaseUnavailable(new SQLTransientConnectionException("pool timeout"))).isTrue();
     assertThat(Problems.isDatabaseUnavailable(new SQLException("no state"))).isFalse();
   }
+
+  @ParameterizedTest(name = "SQL state {0}: conflict = {1}")
+  @CsvSource({
+      "40001, true",  // serialization failure; also H2's deadlock
+      "40P01, true",  // PostgreSQL: deadlock detected
+      "55P03, true",  // PostgreSQL: lock not available (lock_timeout)
+      "HYT00, true",  // H2: timeout trying to lock a table row
+      "23505, false", // unique violation: a real answer
+      "08006, false"}) // connection failure: unavailable, not a conflict
+  @DisplayName("a transaction that lost to a concurrent one is recognised by its SQL state")
+  void conflictsBySqlState(String state, boolean conflict) {
+    assertThat(Problems.isTransactionConflict(new SQLException("x", state))).isEqualTo(conflict);
+    assertThat(Problems.isTransactionConflict(new IllegalStateException("wrapped", new SQLException("x", state))))
+        .isEqualTo(conflict);
+  }
 }
