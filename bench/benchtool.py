@@ -705,10 +705,10 @@ def cmd_saga(args):
     warmup = [int(c) for c in (args.warmup_steps or "").split(",") if c]
     for connections in warmup:
         say("  warm-up, not recorded:")
-        saga.closed_step("warmup", connections, args.duration)
+        saga.closed_step("warmup", connections, args.warmup_duration or args.duration)
         time.sleep(1)
     if warmup:
-        out["warmup"] = {"steps": warmup, "duration_s": args.duration}
+        out["warmup"] = {"steps": warmup, "duration_s": args.warmup_duration or args.duration}
     for connections in [int(c) for c in args.steps.split(",")]:
         step = saga.closed_step(f"c{connections}", connections, args.duration)
         out["steps"].append(step)
@@ -1025,8 +1025,10 @@ def main():
                    help="then a paced step at this share of the peak's completed/s (the latency goal's load)")
     p.add_argument("--overload", type=float, default=0,
                    help="then an open-loop step at this multiple of the peak's completed/s (bounded acceptance)")
+    p.add_argument("--warmup-duration", type=float, default=0,
+                   help="seconds of each warm-up step (the steps' --duration when not given)")
     p.add_argument("--warmup-steps", default="",
-                   help="comma-separated numbers in flight of unrecorded steps (as long as the others) run first")
+                   help="comma-separated numbers in flight of unrecorded steps run first")
     p.add_argument("--skus", type=int, default=100)
     p.add_argument("--pid", action="append", help="name=pid, CPU accounted per name")
     p.add_argument("--pg-database", action="append", help="PostgreSQL databases whose backends' CPU is accounted")
