@@ -8,6 +8,7 @@ import io.github.vertxsaga.platform.config.ClusterSettings;
 import io.github.vertxsaga.platform.testing.TestCertificates;
 import io.github.vertxsaga.platform.tls.NodeCredentials;
 import io.github.vertxsaga.platform.tls.TlsSettings;
+import io.netty.handler.ssl.OpenSslSession;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -24,11 +25,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-@DisplayName("A node's sockets run on Netty's native epoll transport where it loads, on NIO elsewhere")
+@DisplayName("A node's sockets run on Netty's native epoll transport and its TLS on OpenSSL where they load, on NIO "
+    + "and the JDK's engine elsewhere")
 class NativeTransportTest {
 
   @Test
-  @DisplayName("on Linux x86-64 a node joins and serves HTTP over TLS on epoll")
+  @DisplayName("on Linux x86-64 a node joins and serves HTTP over TLS on epoll, the TLS in OpenSSL")
   void epollOnLinux() throws Exception {
     assumeThat(System.getProperty("os.name")).isEqualToIgnoringCase("Linux");
     assumeThat(System.getProperty("os.arch")).isIn("amd64", "x86_64");
@@ -38,11 +40,13 @@ class NativeTransportTest {
     try {
       assertThat(node.vertx().isNativeTransportEnabled()).isTrue();
       assertThat(ClusterNode.transport(node.vertx())).isEqualTo("epoll");
+      assertThat(NodeCredentials.engine()).startsWith("openssl");
       // And it carries traffic: a TLS server and a client of the node's own Vert.x, on the native sockets.
       NodeCredentials credentials = node.credentials();
       HttpServer server = result(node.vertx().createHttpServer(credentials.applyTo(new HttpServerOptions()
               .setHost("127.0.0.1").setPort(0)))
-          .requestHandler(request -> request.response().end("over " + ClusterNode.transport(node.vertx())))
+          .requestHandler(request -> request.response().end("over " + ClusterNode.transport(node.vertx())
+              + (request.sslSession() instanceof OpenSslSession ? " in openssl" : " in " + request.sslSession())))
           .listen());
       var client = node.vertx().createHttpClient(credentials.applyTo(new HttpClientOptions()));
       RequestOptions get = new RequestOptions().setMethod(HttpMethod.GET)
@@ -50,19 +54,20 @@ class NativeTransportTest {
           .setHost("inventory-service").setPort(server.actualPort()).setURI("/");
       String body = result(client.request(get).compose(request -> request.send())
           .compose(response -> response.body())).toString(StandardCharsets.UTF_8);
-      assertThat(body).isEqualTo("over epoll");
+      assertThat(body).isEqualTo("over epoll in openssl");
     } finally {
       result(node.vertx().close());
     }
   }
 
   @Test
-  @DisplayName("where the native library cannot load, the node still starts, on NIO, and says why")
+  @DisplayName("where the native libraries cannot load, the node still starts, on NIO and the JDK's TLS, and says why")
   void nioWhereEpollCannotLoad() throws Exception {
     // A JVM of its own: Netty decides once per JVM whether epoll is available. noNative stands for a platform
     // without the library (macOS, another CPU): Netty then refuses to load it, as it would fail to there.
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     Process process = new ProcessBuilder(java.toString(), "-Dio.netty.transport.noNative=true",
+        "-Dio.netty.handler.ssl.noOpenSsl=true",
         "-cp", System.getProperty("java.class.path"), TransportProbe.class.getName(), String.valueOf(freePort()))
         .redirectErrorStream(true)
         .start();
@@ -75,6 +80,7 @@ class NativeTransportTest {
     }
     assertThat(process.exitValue()).as(output).isZero();
     assertThat(output).contains("transport=nio (native transport unavailable:").contains("noNative");
+    assertThat(output).contains("tls=jdk (OpenSSL unavailable:").contains("noOpenSsl");
   }
 
   static ClusterSettings settings(TlsSettings tls) throws IOException {
@@ -97,6 +103,7 @@ class NativeTransportTest {
       ClusterNode node = ClusterNode.start(settings, NodeCredentials.load("probe", TlsSettings.OFF))
           .await(90, TimeUnit.SECONDS);
       System.out.println("transport=" + ClusterNode.transport(node.vertx()));
+      System.out.println("tls=" + NodeCredentials.engine());
       node.vertx().close().await(30, TimeUnit.SECONDS);
       System.exit(0);
     }
