@@ -42,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * towards parking and sends again after its backoff, instead of each event of the batch waiting out the pool in turn
  * long after the relay gave up on the answer. A transaction that lost to a concurrent one (a deadlock victim, a
  * serialization failure, a lock wait timed out) blames no event either: the batch is applied one per transaction, and
- * an event that loses even alone is answered {@code unavailable} too. Single envelopes on the address itself, what a relay of an earlier
- * version sends, are handled as batches of one.
+ * an event that loses even alone is answered {@code unavailable} too. Single envelopes on the address itself, what a
+ * relay of an earlier version sends, are handled as batches of one.
  *
  * <p>Handling is a span whose parent is the envelope's {@code traceparent}, the delivery that brought it; the events
  * its transaction emits are written in that trace, so one order's saga is one trace across the services, batch or not.

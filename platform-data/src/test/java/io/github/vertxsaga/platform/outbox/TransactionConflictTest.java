@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.vertxsaga.events.Addresses;
+import io.github.vertxsaga.events.EventBatch;
 import io.github.vertxsaga.events.EventEnvelope;
 import io.github.vertxsaga.events.EventOutcome;
 import io.github.vertxsaga.platform.testing.TestDatabases;
@@ -57,7 +58,7 @@ class TransactionConflictTest extends OnEveryDatabase {
     };
     vertx.eventBus().addOutboundInterceptor(delivery -> {
       if (delivery.body() instanceof JsonObject json && json.containsKey("outcomes")) {
-        answers.add(io.github.vertxsaga.events.EventBatch.outcomes(json));
+        answers.add(EventBatch.outcomes(json));
       }
       delivery.next();
     });

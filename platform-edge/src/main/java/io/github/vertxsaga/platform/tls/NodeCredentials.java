@@ -1,10 +1,10 @@
 package io.github.vertxsaga.platform.tls;
 
+import io.netty.handler.ssl.OpenSsl;
+import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServerOptions;
-import io.netty.handler.ssl.OpenSsl;
-import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
