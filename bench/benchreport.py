@@ -152,15 +152,17 @@ def goals(doc):
     proxy = doc.get("proxy", {})
     r = proxy.get("ratios", {})
     rows.append(("Gateway throughput vs nginx", ">= 1.0x", r.get("gateway/nginx"),
-                 lambda v: v >= 1.0, lambda v: f"{v}x (without JWT at the gateway: "
-                                               f"{r.get('gateway-nojwt/nginx')}x)"))
+                 lambda v: v >= 1.0, lambda v: f"{v}x" + (f" (without JWT at the gateway: {r['gateway-nojwt/nginx']}x)"
+                                                       if r.get("gateway-nojwt/nginx") else "")))
     added = proxy.get("added_p99_at_half_nginx_ms")
     rate = (proxy.get("paced", {}).get("gateway") or {}).get("target_rate")
     held = proxy.get("paced_rate_held", {})
     short = [name for name in ("gateway", "direct") if not held.get(name, True)]
     rows.append((f"Added p99 over direct at half nginx's peak ({rate} req/s)", "<= 1 ms", added,
                  lambda v: v <= 1.0 and not short,
-                 lambda v: f"{v:+.2f} ms (without JWT: {proxy.get('added_p99_at_half_nginx_nojwt_ms')} ms)"
+                 lambda v: f"{v:+.2f} ms"
+                           + (f" (without JWT: {proxy['added_p99_at_half_nginx_nojwt_ms']} ms)"
+                              if proxy.get("added_p99_at_half_nginx_nojwt_ms") is not None else "")
                            + (f"; {' and '.join(short)} fell short of the rate" if short else "")))
     pg = doc.get("saga", {}).get("postgresql") or {}
     peak = pg.get("peak_step") or {}
